@@ -1,0 +1,44 @@
+"""Shared helpers for CLI output: JSON, progress bars and reading input text."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from tianping.errors import InvalidInputError
+from tianping.text.encoding import decode_bytes, read_text
+
+
+def emit_json(payload) -> None:
+    click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+
+
+def progress_factory(total: int, label: str):
+    """Return a callable that advances a progress bar on stderr, closed when the total is reached."""
+    bar = click.progressbar(length=total, label=label, file=sys.stderr, show_pos=True)
+    bar.__enter__()
+    state = {"done": 0}
+
+    def advance(step: int = 1) -> None:
+        bar.update(step)
+        state["done"] += step
+        if state["done"] >= total:
+            bar.__exit__(None, None, None)
+
+    return advance
+
+
+def read_input(source: str | None) -> str:
+    """Read text from a file path, or from standard input when the source is '-' or absent."""
+    if source in (None, "-"):
+        data = sys.stdin.buffer.read()
+        return decode_bytes(data, source="标准输入")
+    return read_text(source)
+
+
+def require_text(value: str, what: str) -> str:
+    if not value or not value.strip():
+        raise InvalidInputError(f"{what}为空", hint=f"请提供非空的{what}")
+    return value.strip()

@@ -1,0 +1,504 @@
+"""The statute store: one SQLite file with laws, their versions, articles, paragraphs and items."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from tianping import config
+from tianping.errors import ImportFailedError, InvalidInputError, NotFoundError
+from tianping.statutes import aliases
+from tianping.statutes.models import (
+    STATUS_AMENDED,
+    STATUS_HISTORICAL,
+    STATUS_IN_FORCE,
+    STATUS_REPEALED,
+    Article,
+    LawDraft,
+    Law,
+    Version,
+    format_article_number,
+    split_paragraphs,
+    text_hash,
+)
+
+logger = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS laws (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    short_name TEXT,
+    level TEXT,
+    doc_type TEXT,
+    category TEXT,
+    issuing_body TEXT,
+    first_effective_date TEXT
+);
+CREATE TABLE IF NOT EXISTS law_aliases (
+    alias TEXT PRIMARY KEY,
+    law_id INTEGER NOT NULL REFERENCES laws(id) ON DELETE CASCADE
+);
+CREATE TABLE IF NOT EXISTS versions (
+    id INTEGER PRIMARY KEY,
+    law_id INTEGER NOT NULL REFERENCES laws(id) ON DELETE CASCADE,
+    version_date TEXT,
+    promulgation_date TEXT,
+    effective_date TEXT,
+    status TEXT NOT NULL,
+    source_status TEXT NOT NULL,
+    repealed_date TEXT,
+    amended_by TEXT,
+    source TEXT NOT NULL,
+    source_ref TEXT,
+    content_hash TEXT NOT NULL,
+    imported_at TEXT NOT NULL,
+    UNIQUE (law_id, content_hash)
+);
+CREATE TABLE IF NOT EXISTS articles (
+    id INTEGER PRIMARY KEY,
+    version_id INTEGER NOT NULL REFERENCES versions(id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    number_text TEXT NOT NULL,
+    number INTEGER NOT NULL,
+    suffix INTEGER NOT NULL DEFAULT 0,
+    part TEXT,
+    chapter TEXT,
+    section TEXT,
+    text TEXT NOT NULL,
+    text_hash TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS articles_by_number ON articles (version_id, number, suffix);
+CREATE TABLE IF NOT EXISTS paragraphs (
+    article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    paragraph_no INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    PRIMARY KEY (article_id, paragraph_no)
+);
+CREATE TABLE IF NOT EXISTS items (
+    article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    paragraph_no INTEGER NOT NULL,
+    item_no INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    PRIMARY KEY (article_id, paragraph_no, item_no)
+);
+"""
+
+_ARTICLE_COLUMNS = """
+    a.id, l.name, l.short_name, l.level, a.number_text, a.number, a.suffix, a.text,
+    a.part, a.chapter, a.section, v.id, v.version_date, v.effective_date, v.status, v.amended_by
+"""
+
+
+def today() -> str:
+    return dt.date.today().isoformat()
+
+
+def check_date(value: str | None) -> str | None:
+    """Validate a YYYY-MM-DD date given by a user."""
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value.strip()).isoformat()
+    except ValueError:
+        raise InvalidInputError(f"日期格式无效：{value!r}", hint="请使用 YYYY-MM-DD，例如 2022-03-01") from None
+
+
+def version_start(version: Version) -> str:
+    """Return the date from which a version's text applies."""
+    return version.effective_date or version.version_date or version.promulgation_date or "0000-00-00"
+
+
+class StatuteStore:
+    """Laws with all their imported versions in one SQLite file."""
+
+    def __init__(self, path: str | Path | None = None):
+        self.path = Path(path) if path is not None else config.statute_db_path()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self._conn.execute("PRAGMA foreign_keys = ON")
+        self._conn.execute("PRAGMA journal_mode = WAL")
+        self._conn.executescript(_SCHEMA)
+        self._conn.execute(
+            "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+        )
+        self._conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('generation', '0')")
+        self._alias_cache: dict[str, int] | None = None
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> StatuteStore:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    # ----------------------------------------------------------------- writes
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """Run a block in one write transaction that is rolled back on any error."""
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._conn
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            self._alias_cache = None
+            raise
+        else:
+            self._conn.execute("COMMIT")
+            self._alias_cache = None
+
+    def import_drafts(
+        self,
+        drafts: Iterable[LawDraft],
+        progress: Callable[[int], None] | None = None,
+    ) -> dict:
+        """Store parsed law versions in one transaction.
+
+        A version whose articles are already stored for that law is skipped, so
+        importing the same source twice changes nothing. When any draft fails,
+        the whole import is rolled back and ImportFailedError is raised.
+        """
+        added = skipped = 0
+        touched_laws: set[int] = set()
+        try:
+            with self.transaction() as conn:
+                for draft in drafts:
+                    law_id, was_added = self._add_draft(conn, draft)
+                    if was_added:
+                        added += 1
+                        touched_laws.add(law_id)
+                    else:
+                        skipped += 1
+                    if progress:
+                        progress(1)
+                for law_id in touched_laws:
+                    self._restate_versions(conn, law_id)
+                if touched_laws:
+                    conn.execute(
+                        "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'"
+                    )
+        except ImportFailedError:
+            raise
+        except InvalidInputError as exc:
+            raise ImportFailedError(f"导入失败，库未做任何修改：{exc}") from exc
+        except (sqlite3.Error, ValueError, KeyError) as exc:
+            raise ImportFailedError(f"导入失败，库未做任何修改：{exc}") from exc
+        logger.info("import finished: %d versions added, %d already present", added, skipped)
+        return {"added": added, "skipped": skipped, "laws": len(touched_laws)}
+
+    def _add_draft(self, conn: sqlite3.Connection, draft: LawDraft) -> tuple[int, bool]:
+        if not draft.articles:
+            raise InvalidInputError(f"《{draft.name}》没有解析出任何条文", hint="请检查文件格式：每条以“第X条”开头")
+        name = aliases.normalize_name(draft.name)
+        law_id = self._law_id_for_import(conn, name, draft)
+        digest = draft.content_hash()
+        exists = conn.execute(
+            "SELECT id FROM versions WHERE law_id = ? AND content_hash = ?", (law_id, digest)
+        ).fetchone()
+        if exists:
+            return law_id, False
+        if draft.version_date:
+            # The same version from a second source differs only in layout; keep the first.
+            same_version = conn.execute(
+                "SELECT id FROM versions WHERE law_id = ? AND version_date = ? AND source != ?",
+                (law_id, draft.version_date, draft.source),
+            ).fetchone()
+            if same_version:
+                return law_id, False
+        if draft.amended_by and draft.effective_date == draft.version_date:
+            draft.effective_date = self._amendment_effective_date(conn, draft.amended_by) or draft.effective_date
+
+        cursor = conn.execute(
+            """INSERT INTO versions (law_id, version_date, promulgation_date, effective_date, status,
+               source_status, repealed_date, amended_by, source, source_ref, content_hash, imported_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            (law_id, draft.version_date, draft.promulgation_date, draft.effective_date, draft.status,
+             draft.status, draft.repealed_date, draft.amended_by, draft.source, draft.source_ref,
+             digest, dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")),
+        )
+        version_id = cursor.lastrowid
+        for seq, article in enumerate(draft.articles):
+            article_cursor = conn.execute(
+                """INSERT INTO articles (version_id, seq, number_text, number, suffix, part, chapter,
+                   section, text, text_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                (version_id, seq, article.number_text, article.number, article.suffix, article.part,
+                 article.chapter, article.section, article.text, text_hash(article.text)),
+            )
+            article_id = article_cursor.lastrowid
+            for paragraph in split_paragraphs(article.text):
+                conn.execute(
+                    "INSERT INTO paragraphs (article_id, paragraph_no, text) VALUES (?, ?, ?)",
+                    (article_id, paragraph.number, paragraph.text),
+                )
+                conn.executemany(
+                    "INSERT OR IGNORE INTO items (article_id, paragraph_no, item_no, text) VALUES (?, ?, ?, ?)",
+                    [(article_id, paragraph.number, item.number, item.text) for item in paragraph.items],
+                )
+        return law_id, True
+
+    def _amendment_effective_date(self, conn: sqlite3.Connection, amendment_name: str) -> str | None:
+        """Return the effective date of a stored amending act, which is also that of the text it produced."""
+        row = conn.execute(
+            """SELECT MAX(v.effective_date) FROM versions v JOIN law_aliases a ON a.law_id = v.law_id
+               WHERE a.alias = ?""",
+            (aliases.normalize_name(amendment_name),),
+        ).fetchone()
+        return row[0] if row else None
+
+    def _law_id_for_import(self, conn: sqlite3.Connection, name: str, draft: LawDraft) -> int:
+        row = conn.execute("SELECT id FROM laws WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            # A source may use the short name (刑法) for a law stored under its full name.
+            row = conn.execute("SELECT law_id FROM law_aliases WHERE alias = ?", (name,)).fetchone()
+        if row is not None:
+            law_id = row[0]
+            conn.execute(
+                """UPDATE laws SET level = COALESCE(level, ?), doc_type = COALESCE(doc_type, ?),
+                   category = COALESCE(category, ?), issuing_body = COALESCE(issuing_body, ?),
+                   first_effective_date = MIN(COALESCE(first_effective_date, ?), COALESCE(?, first_effective_date))
+                   WHERE id = ?""",
+                (draft.level, draft.doc_type, draft.category, draft.issuing_body, draft.first_effective_date,
+                 draft.first_effective_date, law_id),
+            )
+        else:
+            cursor = conn.execute(
+                """INSERT INTO laws (name, short_name, level, doc_type, category, issuing_body,
+                   first_effective_date) VALUES (?, ?, ?, ?, ?, ?, ?)""",
+                (name, aliases.short_name(name), draft.level, draft.doc_type, draft.category,
+                 draft.issuing_body, draft.first_effective_date or draft.effective_date),
+            )
+            law_id = cursor.lastrowid
+        for alias in aliases.aliases_for(name):
+            # An alias already taken by another law keeps its first owner.
+            conn.execute("INSERT OR IGNORE INTO law_aliases (alias, law_id) VALUES (?, ?)", (alias, law_id))
+        return law_id
+
+    def _restate_versions(self, conn: sqlite3.Connection, law_id: int) -> None:
+        """Mark all but the newest version of a law as 历史版本; the newest keeps its source status."""
+        rows = conn.execute(
+            """SELECT id, source_status FROM versions WHERE law_id = ?
+               ORDER BY COALESCE(effective_date, version_date, promulgation_date) DESC,
+                        COALESCE(version_date, '') DESC, id DESC""",
+            (law_id,),
+        ).fetchall()
+        for position, (version_id, source_status) in enumerate(rows):
+            status = source_status if position == 0 else STATUS_HISTORICAL
+            if position == 0 and source_status == STATUS_HISTORICAL:
+                # The newest version a source calls historical was amended by a text we lack.
+                status = STATUS_AMENDED
+            conn.execute("UPDATE versions SET status = ? WHERE id = ?", (status, version_id))
+
+    # ----------------------------------------------------------------- reads
+
+    def generation(self) -> int:
+        """Return a counter that grows with every import that changed the store."""
+        return int(self._conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[0])
+
+    def is_empty(self) -> bool:
+        return self._conn.execute("SELECT COUNT(*) FROM versions").fetchone()[0] == 0
+
+    def counts(self) -> dict:
+        laws, versions, articles = self._conn.execute(
+            "SELECT (SELECT COUNT(*) FROM laws), (SELECT COUNT(*) FROM versions), (SELECT COUNT(*) FROM articles)"
+        ).fetchone()
+        return {"laws": laws, "versions": versions, "articles": articles}
+
+    def alias_map(self) -> dict[str, int]:
+        """Return every citable name (canonical, short, customary) with its law id."""
+        if self._alias_cache is None:
+            mapping = dict(self._conn.execute("SELECT alias, law_id FROM law_aliases"))
+            for law_id, name in self._conn.execute("SELECT id, name FROM laws"):
+                mapping.setdefault(name, law_id)
+            self._alias_cache = mapping
+        return self._alias_cache
+
+    def find_law(self, name: str) -> Law | None:
+        """Find a law by its canonical name, short name or a customary abbreviation."""
+        normalized = aliases.normalize_name(name)
+        law_id = self.alias_map().get(normalized)
+        if law_id is None:
+            return None
+        return self.law(law_id)
+
+    def law(self, law_id: int) -> Law:
+        row = self._conn.execute(
+            """SELECT id, name, short_name, level, doc_type, category, issuing_body, first_effective_date
+               FROM laws WHERE id = ?""",
+            (law_id,),
+        ).fetchone()
+        return Law(*row)
+
+    def require_law(self, name: str) -> Law:
+        law = self.find_law(name)
+        if law is None:
+            repealed = aliases.find_repealed(name)
+            if repealed is not None:
+                raise NotFoundError(
+                    f"《{repealed.name}》已于 {repealed.repealed_date} 废止，本库未收录其条文",
+                    hint=f"请改查《{repealed.successor}》",
+                )
+            raise NotFoundError(f"未找到法律：{name}", hint="用 tianping laws list 查看已收录的法律名称")
+        return law
+
+    def versions(self, law_id: int) -> list[Version]:
+        """Return the versions of a law, oldest first."""
+        rows = self._conn.execute(
+            """SELECT id, law_id, version_date, promulgation_date, effective_date, status, repealed_date,
+                      amended_by, source, source_ref FROM versions WHERE law_id = ?""",
+            (law_id,),
+        ).fetchall()
+        versions = [Version(*row) for row in rows]
+        versions.sort(key=lambda version: (version_start(version), version.version_date or "", version.id))
+        return versions
+
+    def current_version(self, law_id: int) -> Version:
+        return self.versions(law_id)[-1]
+
+    def version_on(self, law_id: int, date: str) -> Version | None:
+        """Return the version of a law whose text applied on a date, or None before the first one."""
+        chosen = None
+        for version in self.versions(law_id):
+            if version_start(version) <= date:
+                chosen = version
+        return chosen
+
+    def articles(self, version_id: int) -> list[Article]:
+        rows = self._conn.execute(
+            f"""SELECT {_ARTICLE_COLUMNS} FROM articles a JOIN versions v ON v.id = a.version_id
+                JOIN laws l ON l.id = v.law_id WHERE a.version_id = ? ORDER BY a.seq""",
+            (version_id,),
+        ).fetchall()
+        return [Article(*row) for row in rows]
+
+    def article(self, version_id: int, number: int, suffix: int = 0) -> Article | None:
+        row = self._conn.execute(
+            f"""SELECT {_ARTICLE_COLUMNS} FROM articles a JOIN versions v ON v.id = a.version_id
+                JOIN laws l ON l.id = v.law_id
+                WHERE a.version_id = ? AND a.number = ? AND a.suffix = ? ORDER BY a.seq LIMIT 1""",
+            (version_id, number, suffix),
+        ).fetchone()
+        return Article(*row) if row else None
+
+    def article_by_id(self, article_id: int) -> Article:
+        row = self._conn.execute(
+            f"""SELECT {_ARTICLE_COLUMNS} FROM articles a JOIN versions v ON v.id = a.version_id
+                JOIN laws l ON l.id = v.law_id WHERE a.id = ?""",
+            (article_id,),
+        ).fetchone()
+        return Article(*row)
+
+    def article_bounds(self, version_id: int) -> tuple[int, int]:
+        """Return the smallest and largest article number of a version."""
+        low, high = self._conn.execute(
+            "SELECT MIN(number), MAX(number) FROM articles WHERE version_id = ?", (version_id,)
+        ).fetchone()
+        return low or 0, high or 0
+
+    def get_article(self, law_name: str, number: int, suffix: int = 0, date: str | None = None) -> Article:
+        """Return an article of the version in force on ``date`` (today when None).
+
+        Raises NotFoundError naming the law or the article, with the valid range.
+        """
+        law = self.require_law(law_name)
+        on_date = check_date(date) or today()
+        version = self.version_on(law.id, on_date)
+        if version is None:
+            first = self.versions(law.id)[0]
+            raise NotFoundError(
+                f"《{law.name}》在 {on_date} 尚未施行（{version_start(first)} 起施行）",
+                hint="请换一个日期，或不加 --date 查询现行版本",
+            )
+        article = self.article(version.id, number, suffix)
+        if article is None:
+            low, high = self.article_bounds(version.id)
+            raise NotFoundError(
+                f"《{law.name}》（{version_start(version)} 施行的版本）没有{format_article_number(number, suffix)}",
+                hint=f"该版本条文编号范围为第{low}条至第{high}条",
+            )
+        return article
+
+    def list_laws(self, level: str | None = None, status: str | None = None) -> list[dict]:
+        """Return one summary per law: name, level, current status and dates, article count."""
+        summaries = []
+        for law_id, name in self._conn.execute("SELECT id, name FROM laws ORDER BY id"):
+            law = self.law(law_id)
+            if level and law.level != level:
+                continue
+            versions = self.versions(law_id)
+            current = versions[-1]
+            if status and current.status != status:
+                continue
+            article_count = self._conn.execute(
+                "SELECT COUNT(*) FROM articles WHERE version_id = ?", (current.id,)
+            ).fetchone()[0]
+            summaries.append({
+                "law": law.name,
+                "short_name": law.short_name,
+                "level": law.level,
+                "category": law.category,
+                "status": current.status,
+                "effective_date": current.effective_date,
+                "version_date": current.version_date,
+                "versions": len(versions),
+                "articles": article_count,
+            })
+        return summaries
+
+    def versions_in_force(self, date: str, include_repealed: bool = False) -> set[int]:
+        """Return the ids of the versions whose text applied on a date.
+
+        A version marked 已废止 counts as repealed from its repeal date, or from
+        its own start when the source gives no repeal date.
+        """
+        chosen: set[int] = set()
+        for (law_id,) in self._conn.execute("SELECT id FROM laws").fetchall():
+            version = self.version_on(law_id, date)
+            if version is None:
+                continue
+            if version.status == STATUS_REPEALED and not include_repealed:
+                if version.repealed_date is None or version.repealed_date <= date:
+                    continue
+            chosen.add(version.id)
+        return chosen
+
+    def all_articles(self) -> Iterator[tuple[int, int, str, str, str]]:
+        """Yield (article id, version id, law name, article number text, text) for indexing."""
+        yield from self._conn.execute(
+            """SELECT a.id, a.version_id, l.name, a.number_text, a.text FROM articles a
+               JOIN versions v ON v.id = a.version_id JOIN laws l ON l.id = v.law_id ORDER BY a.id"""
+        )
+
+    def version_filter_rows(self) -> list[tuple[int, str, str | None, str]]:
+        """Return (version id, status, law level, law name) for every version."""
+        return self._conn.execute(
+            "SELECT v.id, v.status, l.level, l.name FROM versions v JOIN laws l ON l.id = v.law_id"
+        ).fetchall()
+
+
+def is_repealed_on(version: Version, date: str) -> bool:
+    if version.status != STATUS_REPEALED:
+        return False
+    return version.repealed_date is None or version.repealed_date <= date
+
+
+__all__ = [
+    "StatuteStore",
+    "STATUS_IN_FORCE",
+    "STATUS_AMENDED",
+    "STATUS_REPEALED",
+    "STATUS_HISTORICAL",
+    "check_date",
+    "today",
+    "is_repealed_on",
+    "version_start",
+]
