@@ -44,6 +44,8 @@ def cli(verbose: bool) -> None:
     """tianping (天平): statute store, citation checking and legal search for Chinese law."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # bm25s logs each index build at DEBUG on its own handler.
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 
 for module_name in COMMAND_MODULES:

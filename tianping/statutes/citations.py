@@ -90,7 +90,10 @@ class CitationParser:
         for match in ANCHOR.finditer(text):
             prefix = text[max(0, match.start() - 90):match.start()]
             law, written, reference, name_start = self._law_before(prefix, match.start())
-            if reference in ("self", None):
+            if reference == "self" and last_law is None:
+                # 本法 with no law cited before it: reported so the verifier can flag it.
+                law, written, reference = None, None, "unresolved"
+            elif reference in ("self", None):
                 gap = text[last_end:match.start()]
                 if last_law is None:
                     continue

@@ -10,6 +10,8 @@ from tianping.text.numerals import CN_NUMERAL_CHARS, parse_number
 _NUMERAL = rf"[0-9０-９{CN_NUMERAL_CHARS}]+"
 ARTICLE_START = re.compile(rf"^(第({_NUMERAL})条(?:之({_NUMERAL}))?)[\s\u3000]+(.*)$")
 HEADING = re.compile(rf"^(?:#+\s*)?(第{_NUMERAL}(编|分编|章|节))(?:[\s\u3000]+.*)?$")
+# Standalone headings without a number: 总则, 分则, 附则.
+NAMED_HEADING = re.compile(r"^(?:#+\s*)?([总分附])\s*则$")
 DATE_LINE = re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日[\s\u3000]*(.*)$")
 
 
@@ -73,6 +75,12 @@ def parse_articles(lines: list[str]) -> list[ArticleDraft]:
                 chapter, section = title, None
             else:
                 section = title
+            continue
+        named = NAMED_HEADING.match(line)
+        if named:
+            finish()
+            current, paragraphs = None, []
+            part, chapter, section = f"{named.group(1)}则", None, None
             continue
         if line.startswith("#"):
             continue

