@@ -11,7 +11,6 @@ import re
 
 from tianping import config
 from tianping.errors import InvalidInputError
-from tianping.retrieval import LegalSearch, SearchFilters
 from tianping.statutes.importers import ensure_default, import_source
 from tianping.statutes.models import parse_article_number
 from tianping.statutes.store import StatuteStore, check_date, today
@@ -58,7 +57,11 @@ def show_article(law: str, article: str, date: str | None = None, store: Statute
 
 def search(query: str, top_k: int = 10, date: str | None = None, law: str | None = None,
            level: str | None = None, status: str | None = None, mode: str = "hybrid",
-           store: StatuteStore | None = None, searcher: LegalSearch | None = None) -> dict:
+           store: StatuteStore | None = None, searcher=None) -> dict:
+    """Search articles; ``searcher`` is a LegalSearch to reuse across calls (it keeps the indexes loaded)."""
+    # Imported here because segmentation loads its dictionary at import time.
+    from tianping.retrieval import LegalSearch, SearchFilters
+
     store = store or (searcher.store if searcher else open_store())
     searcher = searcher or LegalSearch(store)
     filters = SearchFilters(date=date, law=law, level=level, status=status)

