@@ -68,6 +68,33 @@ def search(query: str, top_k: int = 10, date: str | None = None, law: str | None
     return searcher.search(query, top_k=top_k, filters=filters, mode=mode).to_dict()
 
 
+def ask(question: str, top_k: int = 5, date: str | None = None, mode: str = "hybrid", backend=None,
+        store: StatuteStore | None = None, searcher=None, context: str = "") -> dict:
+    """Answer a question: the ranked articles (``hits``) plus a grounded answer with verified citations."""
+    from tianping.generation import GroundedAnswerer
+    from tianping.retrieval import LegalSearch
+
+    store = store or (searcher.store if searcher else open_store())
+    searcher = searcher or LegalSearch(store)
+    answer = GroundedAnswerer(_ModeSearch(searcher, mode), backend=backend, top_k=top_k)
+    result = answer.answer(question, date=date, context=context).to_dict()
+    hits = [{key: value for key, value in hit.items() if key != "source_id"} for hit in result["sources"]]
+    return {"query": question, "hits": hits, **result}
+
+
+class _ModeSearch:
+    """A LegalSearch that always uses one retrieval mode."""
+
+    def __init__(self, searcher, mode: str):
+        self._searcher = searcher
+        self.store = searcher.store
+        self.index = searcher.index
+        self.mode = mode
+
+    def search(self, query, top_k=10, filters=None, mode=None):
+        return self._searcher.search(query, top_k=top_k, filters=filters, mode=self.mode)
+
+
 def check_citations(text: str, date: str | None = None, store: StatuteStore | None = None) -> dict:
     """Check every citation in a text; the summary counts valid and invalid ones."""
     if not text or not text.strip():

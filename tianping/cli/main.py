@@ -11,12 +11,13 @@ import click
 from tianping import __version__
 from tianping.errors import TianpingError
 
-# Command modules, each exposing ``register(cli)``; imported lazily so that
-# ``tianping --help`` stays fast and a missing extra breaks only its own commands.
+# Command modules, each exposing ``register(cli)``. They import heavy or optional
+# packages inside their commands, so a missing extra breaks only its own commands.
 COMMAND_MODULES = [
     "tianping.cli.laws",
     "tianping.cli.ask",
     "tianping.cli.cite",
+    "tianping.cli.chat",
 ]
 
 

