@@ -175,6 +175,12 @@ class TransformersBackend:
         import torch
 
         inputs = self._tokenizer(self._prompt(messages), return_tensors="pt").to(self._model.device)
+        context = getattr(self._model.config, "max_position_embeddings", None) or getattr(
+            self._model.config, "n_positions", None)
+        needed = inputs["input_ids"].shape[1] + self.params.max_tokens
+        if context and needed > context:
+            raise BackendError(f"提示和回答共需 {needed} 个词元，超过模型的上下文长度 {context}",
+                               hint="请减少 --top-k 或 --max-tokens，或换用上下文更长的模型")
         with torch.no_grad():
             output = self._model.generate(
                 **inputs,
