@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "tianping.cli.ask",
     "tianping.cli.cite",
     "tianping.cli.chat",
+    "tianping.cli.anonymize",
 ]
 
 
