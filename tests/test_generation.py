@@ -242,3 +242,19 @@ def test_cli_chat_list_and_delete(tmp_path, isolated_home):
     missing = runner.invoke(cli, ["chat", "--resume", conversation_id])
     assert missing.exit_code == 3
     assert "未找到对话" in missing.output
+
+
+def test_personal_data_masked_before_remote_backend(searcher, llm):
+    llm.reply("依照《中华人民共和国道路交通安全法》第九十一条［1］处理。")
+    answerer = GroundedAnswerer(searcher, backend_for(llm), mask_personal_data=True)
+    result = answerer.answer("张三醉酒驾驶机动车，手机13800138000，怎么处罚").to_dict()
+    sent = llm.requests[0]["body"]["messages"][1]["content"]
+    assert "张三" not in sent
+    assert "13800138000" not in sent
+    assert "张某" in sent
+    assert any("脱敏" in note for note in result["notes"])
+
+
+def test_loopback_backend_is_not_remote(llm):
+    assert backend_for(llm).is_remote is False
+    assert make_backend("openai", model="m", base_url="https://api.example.invalid/v1").is_remote is True

@@ -32,7 +32,7 @@ def print_answer(result: dict) -> None:
               help="Retriever: BM25 and dense fused, or one of them.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 @llm_options
-def ask(question, top_k, date, mode, as_json, backend) -> None:
+def ask(question, top_k, date, mode, as_json, backend, mask_personal_data) -> None:
     """Answer QUESTION with ranked statute articles, a short answer and verified citations.
 
     Without --llm the answer is an extract of the best articles, so the command
@@ -42,7 +42,8 @@ def ask(question, top_k, date, mode, as_json, backend) -> None:
     require_text(question, "问题")
     store = api.open_store(progress_factory=None if as_json else progress_factory)
     _ensure_index(store, as_json)
-    result = api.ask(question, top_k=top_k, date=date, mode=mode, backend=backend, store=store)
+    result = api.ask(question, top_k=top_k, date=date, mode=mode, backend=backend, store=store,
+                     mask_personal_data=mask_personal_data)
     if as_json:
         emit_json(result)
         return

@@ -23,7 +23,7 @@ EXIT_WORDS = {"退出", "exit", "quit", "q"}
 @click.option("--date", help="Date of the events, YYYY-MM-DD (default: a date in the question, else today).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per answer.")
 @llm_options
-def chat(resume_id, list_only, show_id, delete_id, date, as_json, backend) -> None:
+def chat(resume_id, list_only, show_id, delete_id, date, as_json, backend, mask_personal_data) -> None:
     """Consult in the terminal; type 退出 or press Ctrl-D to stop. Conversations are stored and can be resumed."""
     from tianping.generation.dialogue import Consultation, ConversationStore
 
@@ -58,7 +58,8 @@ def chat(resume_id, list_only, show_id, delete_id, date, as_json, backend) -> No
 
     store = api.open_store(progress_factory=None if as_json else progress_factory)
     _ensure_index(store, as_json)
-    consultation = Consultation(GroundedAnswerer(LegalSearch(store), backend=backend), conversations, resume_id)
+    answerer = GroundedAnswerer(LegalSearch(store), backend=backend, mask_personal_data=mask_personal_data)
+    consultation = Consultation(answerer, conversations, resume_id)
     interactive = sys.stdin.isatty()
     if interactive and not as_json:
         click.echo("请输入法律问题（输入“退出”结束）。")

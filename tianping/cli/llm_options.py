@@ -26,17 +26,21 @@ def llm_options(command):
         click.option("--timeout", type=float, default=60.0, show_default=True, help="Seconds per request."),
         click.option("--max-tokens", type=int, default=512, show_default=True, help="Maximum tokens to generate."),
         click.option("--temperature", type=float, default=0.2, show_default=True, help="Sampling temperature."),
+        click.option("--mask-personal-data/--no-mask-personal-data", default=None,
+                     help="Mask names, ID numbers, phone numbers and addresses in the question before it is sent "
+                          "(default: only for servers that are not on this machine)."),
     ]
     for option in reversed(options):
         command = option(command)
 
     @functools.wraps(command)
-    def wrapper(*args, llm, backend, base_url, model, api_key_env, timeout, max_tokens, temperature, **kwargs):
+    def wrapper(*args, llm, backend, base_url, model, api_key_env, timeout, max_tokens, temperature,
+                mask_personal_data, **kwargs):
         chosen = None
         if llm:
             params = GenerationParams(max_tokens=max_tokens, temperature=temperature)
             chosen = make_backend(backend, model=model, base_url=base_url, api_key_env=api_key_env,
                                   timeout=timeout, params=params)
-        return command(*args, backend=chosen, **kwargs)
+        return command(*args, backend=chosen, mask_personal_data=mask_personal_data, **kwargs)
 
     return wrapper

@@ -48,6 +48,11 @@ def cli(verbose: bool) -> None:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # bm25s logs each index build at DEBUG on its own handler.
     logging.getLogger("bm25s").setLevel(logging.WARNING)
+    # Log lines can quote questions and file contents; mask personal data before any handler writes them.
+    from tianping.anonymize import logging_filter
+
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(logging_filter())
 
 
 for module_name in COMMAND_MODULES:

@@ -62,6 +62,20 @@ class OpenAICompatibleBackend:
     def name(self) -> str:
         return f"openai:{self.model}"
 
+    @property
+    def is_remote(self) -> bool:
+        """Whether the server is on another machine (its host is not a loopback address)."""
+        import ipaddress
+        from urllib.parse import urlparse
+
+        host = urlparse(self.base_url).hostname or ""
+        if host == "localhost":
+            return False
+        try:
+            return not ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            return True
+
     def _request(self, messages: list[dict], stream: bool) -> urllib.request.Request:
         body = {
             "model": self.model,

@@ -81,12 +81,20 @@ class GroundedAnswer:
 class GroundedAnswerer:
     """Answer legal questions from the statute store, with or without an LLM backend."""
 
-    def __init__(self, searcher: LegalSearch, backend=None, top_k: int = 5):
+    def __init__(self, searcher: LegalSearch, backend=None, top_k: int = 5, mask_personal_data: bool | None = None):
+        """``mask_personal_data``: mask the question and remembered facts before they reach the backend.
+
+        None masks them for a backend that is not on this machine (any
+        OpenAI-compatible URL whose host is not a loopback address).
+        """
         self.searcher = searcher
         self.store = searcher.store
         self.backend = backend
         self.top_k = top_k
         self.verifier = CitationVerifier(self.store)
+        if mask_personal_data is None:
+            mask_personal_data = bool(backend is not None and getattr(backend, "is_remote", False))
+        self.mask_personal_data = mask_personal_data
 
     def answer(self, question: str, date: str | None = None, context: str = "") -> GroundedAnswer:
         """Answer ``question``; ``context`` holds facts from earlier turns of a conversation."""
@@ -144,6 +152,11 @@ class GroundedAnswerer:
 
     def _answer_with_llm(self, question: str, context: str, sources: list[dict], on_date: str,
                          date_source: str, notes: list[str], support: float) -> GroundedAnswer:
+        if self.mask_personal_data:
+            from tianping.anonymize import mask_text
+
+            question, context = mask_text(question), mask_text(context) if context else context
+            notes.append("发送给大模型之前，已对问题中的个人信息脱敏。")
         messages = build_messages(question, context, sources, on_date)
         raw_answer = self.backend.generate(messages)
         if not raw_answer or not raw_answer.strip():
