@@ -258,3 +258,25 @@ def test_personal_data_masked_before_remote_backend(searcher, llm):
 def test_loopback_backend_is_not_remote(llm):
     assert backend_for(llm).is_remote is False
     assert make_backend("openai", model="m", base_url="https://api.example.invalid/v1").is_remote is True
+
+
+# LLM answers with each kind of bad citation; none may reach the user unmarked.
+BAD_ANSWERS = [
+    ("依照《利率法》第5条处理。", "unknown_law"),
+    ("依照《中华人民共和国民法典》第一千四百三十八条处理。", "article_out_of_range"),
+    ("依照《合同法》第一百零七条处理。", "repealed"),
+    ("《刑法》第二百六十四条规定：“盗窃公私财物，数额巨大的，处三年以下有期徒刑”。", "quote_mismatch"),
+    ("依照《中华人民共和国刑法》第二百六十四条第五款处理。", "paragraph_out_of_range"),
+    ("依照本法第三条处理。", "unresolved_reference"),
+]
+
+
+@pytest.mark.parametrize(("reply", "reason"), BAD_ANSWERS, ids=[reason for _, reason in BAD_ANSWERS])
+def test_bad_citation_never_unmarked(searcher, llm, reply, reason):
+    llm.reply(reply)
+    result = GroundedAnswerer(searcher, backend_for(llm)).answer("盗窃公私财物数额较大怎么处罚").to_dict()
+    citation = result["citations"][0]
+    assert citation["reason"] == reason
+    assert citation["action"] in ("removed", "corrected")
+    body = result["answer"].split("\n\n（注：")[0]
+    assert citation["text"] not in body.replace(f"〔已删除无效引用：{citation['text']}〕", "")

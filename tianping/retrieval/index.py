@@ -239,6 +239,19 @@ class ArticleIndex:
             return np.zeros(len(self.article_ids), dtype=np.float32)
         return self.bm25.get_scores(known)
 
+    def idf(self, token: str) -> float:
+        """Return log(1 + N / (df + 0.5)) of a token; a token absent from the index gets the maximum."""
+        import math
+
+        self._load()
+        count = len(self.article_ids)
+        token_id = self.bm25.vocab_dict.get(token)
+        frequency = 0
+        if token_id is not None:
+            indptr = self.bm25.scores["indptr"]
+            frequency = int(indptr[token_id + 1] - indptr[token_id])
+        return math.log(1 + count / (frequency + 0.5))
+
     def document_tokens(self, row: int) -> list[str]:
         key = _token_key(self.digests[row])
         return self.cache.tokens([key]).get(key, [])
