@@ -22,7 +22,7 @@ def llm_options(command):
         click.option("--model", default=lambda: os.environ.get("TIANPING_LLM_MODEL"),
                      help="Model name on the server, or the local model directory (env TIANPING_LLM_MODEL)."),
         click.option("--api-key-env", default=DEFAULT_API_KEY_ENV, show_default=True,
-                     help="Environment variable that holds the API key."),
+                     help="Environment variable that contains the API key."),
         click.option("--timeout", type=float, default=60.0, show_default=True, help="Seconds per request."),
         click.option("--max-tokens", type=int, default=512, show_default=True, help="Maximum tokens to generate."),
         click.option("--temperature", type=float, default=0.2, show_default=True, help="Sampling temperature."),

@@ -22,7 +22,7 @@ DISCLAIMER = "以上内容为法律信息，不构成法律意见；具体案件
 MIN_SUPPORT = 0.08
 _EVENT_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月(?:\s*(\d{1,2})\s*日)?")
 _SENTENCE_END = re.compile(r"(?<=[。；！？])")
-# A sentence that tells the assistant to drop its instructions; removed from the retrieval query so it
+# A sentence that instructs the assistant to drop its rules. It is removed from the retrieval query so it
 # cannot steer which articles are found.
 _INSTRUCTION = re.compile(
     r"[^。；！？\n]*(?:忽略|无视|不要理会|忘记|ignore)[^。；！？\n]*(?:指令|规则|要求|提示|instructions?)[^。；！？\n]*[。；！？\n]?",
