@@ -11,7 +11,7 @@ from tianping import config
 from tianping.errors import InvalidInputError, NotFoundError
 from tianping.retrieval.index import ArticleIndex
 from tianping.statutes.models import STATUSES, Article
-from tianping.statutes.store import StatuteStore, check_date, is_repealed_on, today, version_start
+from tianping.statutes.store import StatuteStore, check_date, is_repealed_on, today
 from tianping.statutes.verify import CitationVerifier
 
 logger = logging.getLogger(__name__)
@@ -108,12 +108,9 @@ class LegalSearch:
                 raise NotFoundError(f"未找到法律：{filters.law}", hint="用 tianping laws list 查看已收录的法律名称")
             law_id = law.id
         allowed = set()
-        by_law: dict[int, list] = {}
-        for version_law_id, version in self._all_versions():
-            by_law.setdefault(version_law_id, []).append(version)
         laws = {law_id_: (level, doc_type) for law_id_, level, doc_type
                 in self.store._conn.execute("SELECT id, level, doc_type FROM laws")}
-        for version_law_id, versions in by_law.items():
+        for version_law_id, chosen in self.store.versions_on(date).items():
             if law_id is not None and version_law_id != law_id:
                 continue
             level, doc_type = laws.get(version_law_id, (None, None))
@@ -122,28 +119,12 @@ class LegalSearch:
             if doc_type in AMENDING_ACTS and law_id is None:
                 # An amendment repeats the amended article's new text; the law itself is the source to cite.
                 continue
-            versions.sort(key=lambda version: (version_start(version), version.version_date or "", version.id))
-            chosen = None
-            for version in versions:
-                if version_start(version) <= date:
-                    chosen = version
-            if chosen is None:
-                continue
             if is_repealed_on(chosen, date) and not filters.include_repealed and filters.status is None:
                 continue
             if filters.status and chosen.status != filters.status:
                 continue
             allowed.add(chosen.id)
         return allowed
-
-    def _all_versions(self):
-        from tianping.statutes.models import Version
-
-        rows = self.store._conn.execute(
-            """SELECT id, law_id, version_date, promulgation_date, effective_date, status, repealed_date,
-                      amended_by, source, source_ref FROM versions"""
-        ).fetchall()
-        return [(row[1], Version(*row)) for row in rows]
 
     def search(self, query: str, top_k: int = 10, filters: SearchFilters | None = None,
                mode: str = "hybrid") -> SearchResult:

@@ -454,21 +454,22 @@ class StatuteStore:
             })
         return summaries
 
-    def versions_in_force(self, date: str, include_repealed: bool = False) -> set[int]:
-        """Return the ids of the versions whose text applied on a date.
-
-        A version marked 已废止 counts as repealed from its repeal date, or from
-        its own start when the source gives no repeal date.
-        """
-        chosen: set[int] = set()
-        for (law_id,) in self._conn.execute("SELECT id FROM laws").fetchall():
-            version = self.version_on(law_id, date)
-            if version is None:
+    def versions_on(self, date: str) -> dict[int, Version]:
+        """Return, for every law with a version that applied on ``date``, that version (one query)."""
+        rows = self._conn.execute(
+            """SELECT id, law_id, version_date, promulgation_date, effective_date, status, repealed_date,
+                      amended_by, source, source_ref FROM versions"""
+        ).fetchall()
+        chosen: dict[int, Version] = {}
+        for row in rows:
+            version = Version(*row)
+            start = version_start(version)
+            if start > date:
                 continue
-            if version.status == STATUS_REPEALED and not include_repealed:
-                if version.repealed_date is None or version.repealed_date <= date:
-                    continue
-            chosen.add(version.id)
+            current = chosen.get(version.law_id)
+            if current is None or (start, version.version_date or "", version.id) > (
+                    version_start(current), current.version_date or "", current.id):
+                chosen[version.law_id] = version
         return chosen
 
     def all_articles(self) -> Iterator[tuple[int, int, str, str, str]]:
@@ -477,12 +478,6 @@ class StatuteStore:
             """SELECT a.id, a.version_id, l.name, a.number_text, a.text FROM articles a
                JOIN versions v ON v.id = a.version_id JOIN laws l ON l.id = v.law_id ORDER BY a.id"""
         )
-
-    def version_filter_rows(self) -> list[tuple[int, str, str | None, str]]:
-        """Return (version id, status, law level, law name) for every version."""
-        return self._conn.execute(
-            "SELECT v.id, v.status, l.level, l.name FROM versions v JOIN laws l ON l.id = v.law_id"
-        ).fetchall()
 
 
 def is_repealed_on(version: Version, date: str) -> bool:
