@@ -72,7 +72,7 @@ def test_laws_show_human_output(run):
     (["laws", "show", "民法典", "577", "--date", "2021/01/01"], 2, "日期格式无效"),
     (["laws", "search", "   "], 2, "查询为空"),
     (["ask", ""], 2, "问题为空"),
-    (["laws", "search", "盗窃", "--top-k", "0"], 2, "top_k 无效"),
+    (["laws", "search", "盗窃", "--top-k", "0"], 2, "--top-k 无效"),
 ])
 def test_cli_errors_without_traceback(run, args, code, fragment):
     result = run(*args)
@@ -163,3 +163,53 @@ def test_ask_imports_default_store_on_first_use(isolated_home):
     laws = {(hit["law"], hit["article"]) for hit in payload["hits"]}
     assert ("中华人民共和国道路交通安全法", "第九十一条") in laws
     assert (isolated_home / "statutes.sqlite3").is_file()
+
+
+@pytest.mark.parametrize(("args", "fragment"), [
+    (["frob"], "没有这个命令：frob"),
+    (["ask"], "缺少参数 QUESTION"),
+    (["laws", "list", "--status", "有效"], "选项 --status 的值无效：有效，可选值："),
+    (["ask", "醉酒", "--mode", "magic"], "选项 --mode 的值无效：magic，可选值：'hybrid'、'bm25'、'dense'"),
+])
+def test_usage_errors_in_chinese(run, args, fragment):
+    result = run(*args)
+    assert result.exit_code == 2
+    assert result.output.startswith("用法错误：")
+    assert fragment in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_import_rejects_invalid_date_and_duplicate_number(run, tmp_path):
+    bad_date = write_law(tmp_path, "d.txt", "某某法\n\n2023年13月45日 施行\n\n第一条 甲。\n")
+    result = run("laws", "import", str(bad_date))
+    assert result.exit_code == 4
+    assert "日期无效：2023年13月45日 施行" in result.output
+    duplicate = write_law(tmp_path, "dup.txt", "某某法\n\n2023年1月1日 施行\n\n第一条 甲。\n第一条 乙。\n")
+    result = run("laws", "import", str(duplicate))
+    assert result.exit_code == 4
+    assert "条号重复：第一条" in result.output
+
+
+@pytest.mark.parametrize(("name", "level"), [
+    ("天平市养犬管理条例", "地方性法规"), ("中华人民共和国道路交通安全法实施条例", "行政法规"),
+    ("最高人民法院关于审理民间借贷案件适用法律若干问题的规定", "司法解释"), ("中华人民共和国某某法", "法律"),
+])
+def test_import_infers_level(run, tmp_path, name, level):
+    path = write_law(tmp_path, "law.txt", f"{name}\n\n2023年1月1日 施行\n\n第一条 甲。\n")
+    payload = json.loads(run("laws", "import", str(path), "--json").output)
+    assert payload["law"] == name
+    listed = json.loads(run("laws", "list", "--json").output)
+    assert next(item for item in listed["laws"] if item["law"] == name)["level"] == level
+
+
+def test_list_marks_law_not_yet_in_force(run, tmp_path):
+    path = write_law(tmp_path, "future.txt", "中华人民共和国未来法\n\n2099年1月1日 施行\n\n第一条 甲。\n")
+    run("laws", "import", str(path))
+    listed = json.loads(run("laws", "list", "--json").output)
+    assert next(item for item in listed["laws"] if item["law"] == "中华人民共和国未来法")["status"] == "尚未施行"
+
+
+def test_search_law_without_text_on_date(run):
+    result = run("laws", "search", "违约责任", "--law", "民法典", "--date", "2019-06-01")
+    assert result.exit_code == 3
+    assert "本库没有《中华人民共和国民法典》在 2019-06-01 适用的文本" in result.output

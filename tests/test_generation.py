@@ -47,7 +47,7 @@ def free_port() -> int:
 
 def test_retrieval_answer_without_llm(searcher):
     result = GroundedAnswerer(searcher).answer("醉酒驾驶机动车怎么处罚").to_dict()
-    assert result["mode"] == "retrieval"
+    assert result["answer_mode"] == "retrieval"
     assert result["answerable"] is True
     assert result["sources"][0]["source_id"] == 1
     assert "《中华人民共和国道路交通安全法》第九十一条" in result["answer"]
@@ -66,7 +66,7 @@ def test_unsupported_question_is_refused(searcher):
 def test_invented_citation_is_removed(searcher, llm):
     llm.reply("依照《中华人民共和国道路交通安全法》第九十一条［1］，醉酒驾驶将被吊销驾驶证；另见《利率法》第5条。")
     result = GroundedAnswerer(searcher, backend_for(llm)).answer("醉酒驾驶机动车怎么处罚").to_dict()
-    assert result["mode"] == "llm"
+    assert result["answer_mode"] == "llm"
     assert "〔已删除无效引用：《利率法》第5条〕" in result["answer"]
     kept, removed = result["citations"]
     assert (kept["valid"], kept["grounded"], kept["action"], kept["source_id"]) == (True, True, "kept", 1)
@@ -110,7 +110,7 @@ def test_unreachable_backend_falls_back(searcher):
     backend = make_backend("openai", model="m", base_url=f"http://127.0.0.1:{free_port()}/v1", timeout=1)
     backend.max_retries = 0
     result = GroundedAnswerer(searcher, backend).answer("醉酒驾驶机动车怎么处罚").to_dict()
-    assert result["mode"] == "retrieval"
+    assert result["answer_mode"] == "retrieval"
     assert any("无法连接大模型后端" in note for note in result["notes"])
 
 
@@ -119,14 +119,14 @@ def test_timeout_falls_back(searcher, llm):
     backend = backend_for(llm, timeout=0.5)
     backend.max_retries = 0
     result = GroundedAnswerer(searcher, backend).answer("醉酒驾驶机动车怎么处罚").to_dict()
-    assert result["mode"] == "retrieval"
+    assert result["answer_mode"] == "retrieval"
     assert any("超时" in note for note in result["notes"])
 
 
 def test_malformed_output_falls_back(searcher, llm):
     llm.reply(raw=b"<html>not json</html>")
     result = GroundedAnswerer(searcher, backend_for(llm)).answer("醉酒驾驶机动车怎么处罚").to_dict()
-    assert result["mode"] == "retrieval"
+    assert result["answer_mode"] == "retrieval"
     assert any("无法解析" in note for note in result["notes"])
 
 
@@ -136,7 +136,7 @@ def test_server_error_is_retried(searcher, llm):
     backend = backend_for(llm)
     backend.backoff = 0.01
     result = GroundedAnswerer(searcher, backend).answer("醉酒驾驶机动车怎么处罚").to_dict()
-    assert result["mode"] == "llm"
+    assert result["answer_mode"] == "llm"
     assert len(llm.requests) == 2
 
 
@@ -206,7 +206,7 @@ def test_consultation_remembers_facts(searcher, tmp_path):
     assert second["facts"]["amounts"] == ["五万元"]
     assert second["date"] == "2022-01-01"
     listed = conversations.list()
-    assert [(item["id"], item["turns"]) for item in listed] == [(first["conversation_id"], 4)]
+    assert [(item["id"], item["turns"]) for item in listed] == [(first["conversation_id"], 2)]
     resumed = Consultation(GroundedAnswerer(searcher), conversations, first["conversation_id"])
     assert resumed.ask("还有什么责任")["conversation_id"] == first["conversation_id"]
     conversations.delete(first["conversation_id"])
@@ -233,9 +233,12 @@ def test_cli_chat_list_and_delete(tmp_path, isolated_home):
     from lawtexts import ROAD_TRAFFIC_LAW, write_law
 
     runner.invoke(cli, ["laws", "import", str(write_law(tmp_path, "traffic.txt", ROAD_TRAFFIC_LAW))])
-    result = runner.invoke(cli, ["chat", "--json"], input="醉酒驾驶机动车怎么处罚\n退出\n")
+    result = runner.invoke(cli, ["chat", "--json"], input="醉酒驾驶机动车怎么处罚\n喝酒开车呢\n退出\n")
     assert result.exit_code == 0, result.output
-    conversation_id = json.loads(result.output)["conversation_id"]
+    answers = [json.loads(line) for line in result.output.splitlines()]
+    assert len(answers) == 2
+    conversation_id = answers[0]["conversation_id"]
+    assert answers[1]["conversation_id"] == conversation_id
     listed = json.loads(runner.invoke(cli, ["chat", "--list", "--json"]).output)
     assert [item["id"] for item in listed["conversations"]] == [conversation_id]
     assert runner.invoke(cli, ["chat", "--delete", conversation_id]).exit_code == 0

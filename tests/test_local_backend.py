@@ -46,7 +46,7 @@ def test_grounded_answer_with_local_model(tiny_model_dir, tmp_path):
     searcher = LegalSearch(store, ArticleIndex(store, tmp_path / "index"))
     backend = TransformersBackend(str(tiny_model_dir), params=GenerationParams(max_tokens=8, temperature=0.0))
     result = GroundedAnswerer(searcher, backend, top_k=1).answer("醉酒驾驶机动车怎么处罚").to_dict()
-    assert result["mode"] == "llm"
+    assert result["answer_mode"] == "llm"
     assert all(citation["valid"] or citation["action"] != "kept" for citation in result["citations"])
 
 
@@ -55,7 +55,7 @@ def test_prompt_over_context_falls_back(tiny_model_dir, tmp_path):
     backend = TransformersBackend(str(tiny_model_dir), params=GenerationParams(max_tokens=1000, temperature=0.0))
     result = GroundedAnswerer(LegalSearch(store, ArticleIndex(store, tmp_path / "index")), backend).answer(
         "醉酒驾驶机动车怎么处罚").to_dict()
-    assert result["mode"] == "retrieval"
+    assert result["answer_mode"] == "retrieval"
     assert any("超过模型的上下文长度 1024" in note for note in result["notes"])
 
 

@@ -47,6 +47,7 @@ def show_article(law: str, article: str, date: str | None = None, store: Statute
     found = store.get_article(law, number, suffix, date=date)
     payload = found.to_dict()
     payload["date"] = check_date(date) or today()
+    payload["outdated_by"] = store.outdated_by(found.version_id, payload["date"])
     payload["versions"] = [
         {"version_date": version.version_date, "effective_date": version.effective_date,
          "status": version.status, "amended_by": version.amended_by, "source": version.source}

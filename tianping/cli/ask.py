@@ -48,7 +48,7 @@ def ask(question, top_k, date, mode, as_json, backend, mask_personal_data) -> No
         emit_json(result)
         return
     click.echo(f"问题：{question}（按 {result['date']} 有效的版本检索）")
-    print_hits(result)
+    print_hits(result, notes=False)
     print_answer(result)
 
 

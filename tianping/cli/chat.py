@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 
 import click
@@ -34,6 +35,8 @@ def chat(resume_id, list_only, show_id, delete_id, date, as_json, backend, mask_
             emit_json({"conversations": items})
         for item in [] if as_json else items:
             click.echo(f"{item['id']}  {item['updated_at']}  {item['turns']} 轮  {item['title']}")
+        if not items and not as_json:
+            click.echo("还没有保存的对话")
         return
     if show_id:
         turns = [{"role": turn.role, "content": turn.content, "created_at": turn.created_at}
@@ -75,7 +78,8 @@ def chat(resume_id, list_only, show_id, delete_id, date, as_json, backend, mask_
             break
         result = consultation.ask(question, date=date)
         if as_json:
-            emit_json(result)
+            # One object per line, so a script can read answers as they come.
+            click.echo(json.dumps(result, ensure_ascii=False))
         else:
             print_answer(result)
     if consultation.conversation_id and not as_json:

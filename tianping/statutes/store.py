@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -16,6 +17,7 @@ from tianping.statutes.models import (
     STATUS_AMENDED,
     STATUS_HISTORICAL,
     STATUS_IN_FORCE,
+    STATUS_NOT_YET_IN_FORCE,
     STATUS_REPEALED,
     Article,
     LawDraft,
@@ -55,6 +57,7 @@ CREATE TABLE IF NOT EXISTS versions (
     status TEXT NOT NULL,
     source_status TEXT NOT NULL,
     repealed_date TEXT,
+    successor TEXT,
     amended_by TEXT,
     source TEXT NOT NULL,
     source_ref TEXT,
@@ -126,6 +129,10 @@ class StatuteStore:
         self._conn.execute("PRAGMA foreign_keys = ON")
         self._conn.execute("PRAGMA journal_mode = WAL")
         self._conn.executescript(_SCHEMA)
+        columns = {row[1] for row in self._conn.execute("PRAGMA table_info(versions)")}
+        if "successor" not in columns:
+            self._conn.execute("ALTER TABLE versions ADD COLUMN successor TEXT")
+        self._amendment_cache: dict[int, tuple[str, str] | None] = {}
         self._conn.execute(
             "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
         )
@@ -156,6 +163,7 @@ class StatuteStore:
         else:
             self._conn.execute("COMMIT")
             self._alias_cache = None
+            self._amendment_cache = {}
 
     def import_drafts(
         self,
@@ -184,6 +192,7 @@ class StatuteStore:
                 for law_id in touched_laws:
                     self._restate_versions(conn, law_id)
                 if touched_laws:
+                    self._infer_repeals(conn)
                     conn.execute(
                         "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'"
                     )
@@ -298,7 +307,77 @@ class StatuteStore:
                 status = STATUS_AMENDED
             conn.execute("UPDATE versions SET status = ? WHERE id = ?", (status, version_id))
 
+    def _infer_repeals(self, conn: sqlite3.Connection) -> None:
+        """Date the repeal of laws marked 已废止 from a later law that names them (《某法》同时废止).
+
+        The repealing article gives the successor; the repeal takes effect when
+        the successor does, or on the date the article states (本法自…起施行).
+        """
+        undated = conn.execute(
+            """SELECT v.id, l.name FROM versions v JOIN laws l ON l.id = v.law_id
+               WHERE v.status = ? AND v.repealed_date IS NULL""",
+            (STATUS_REPEALED,),
+        ).fetchall()
+        if not undated:
+            return
+        # One scan for the articles that repeal anything; each undated law is then matched in memory.
+        repealing = conn.execute(
+            """SELECT l.name, v.effective_date, a.text FROM articles a JOIN versions v ON v.id = a.version_id
+               JOIN laws l ON l.id = v.law_id WHERE a.text LIKE '%废止%' ORDER BY v.effective_date"""
+        ).fetchall()
+        for version_id, name in undated:
+            match = next((row for row in repealing if row[0] != name and f"《{name}》" in row[2]), None)
+            if match is None:
+                continue
+            successor, successor_effective, text = match
+            stated = re.search(r"自\s*(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日起施行", text)
+            repealed_on = successor_effective
+            if stated:
+                repealed_on = f"{int(stated.group(1)):04d}-{int(stated.group(2)):02d}-{int(stated.group(3)):02d}"
+            conn.execute("UPDATE versions SET repealed_date = ?, successor = ? WHERE id = ?",
+                         (repealed_on, successor, version_id))
+
     # ----------------------------------------------------------------- reads
+
+    def outdated_by(self, version_id: int, date: str | None = None) -> dict | None:
+        """Return the amendment that superseded this version's text by ``date`` (today when None), if known."""
+        law_id = self._conn.execute("SELECT law_id FROM versions WHERE id = ?", (version_id,)).fetchone()[0]
+        if self.current_version(law_id).id != version_id:
+            return None
+        amendment = self.later_amendment(law_id)
+        if amendment is None or (amendment[1] or "9999") > (date or today()):
+            return None
+        return {"act": amendment[0], "effective_date": amendment[1]}
+
+    def later_amendment(self, law_id: int) -> tuple[str, str] | None:
+        """Return (amending act, effective date) of an amendment to the newest stored text, if the store has one.
+
+        Only a newest version whose source marks it 已被修改 is checked: its
+        text was amended by an act whose resulting full text the store lacks.
+        The act is a stored 修正案 or 修改决定 that names the law and was
+        promulgated after the version date.
+        """
+        if law_id in self._amendment_cache:
+            return self._amendment_cache[law_id]
+        found = None
+        current = self.current_version(law_id)
+        law = self.law(law_id)
+        if current.status == STATUS_AMENDED and current.version_date:
+            names = {law.name, law.short_name or law.name}
+            rows = self._conn.execute(
+                """SELECT l.name, v.effective_date, v.promulgation_date FROM laws l JOIN versions v ON v.law_id = l.id
+                   WHERE (l.doc_type IN ('修正案', '修改决定') OR l.name LIKE '%修改%决定%')
+                     AND COALESCE(v.promulgation_date, v.version_date) > ?
+                   ORDER BY v.effective_date""",
+                (current.version_date,),
+            ).fetchall()
+            for act, effective, _ in rows:
+                if any(f"{name}修正案" in act or f"〈{name}〉" in act or f"《{name}》" in act for name in names):
+                    found = (act, effective)
+                    break
+        self._amendment_cache[law_id] = found
+        return found
+
 
     def generation(self) -> int:
         """Return a counter that grows with every import that changed the store."""
@@ -354,7 +433,7 @@ class StatuteStore:
         """Return the versions of a law, oldest first."""
         rows = self._conn.execute(
             """SELECT id, law_id, version_date, promulgation_date, effective_date, status, repealed_date,
-                      amended_by, source, source_ref FROM versions WHERE law_id = ?""",
+                      amended_by, source, source_ref, successor FROM versions WHERE law_id = ?""",
             (law_id,),
         ).fetchall()
         versions = [Version(*row) for row in rows]
@@ -436,7 +515,9 @@ class StatuteStore:
                 continue
             versions = self.versions(law_id)
             current = versions[-1]
-            if status and current.status != status:
+            # A version whose effective date is still ahead is reported as such, not as in force.
+            current_status = STATUS_NOT_YET_IN_FORCE if version_start(current) > today() else current.status
+            if status and current_status != status:
                 continue
             article_count = self._conn.execute(
                 "SELECT COUNT(*) FROM articles WHERE version_id = ?", (current.id,)
@@ -446,7 +527,7 @@ class StatuteStore:
                 "short_name": law.short_name,
                 "level": law.level,
                 "category": law.category,
-                "status": current.status,
+                "status": current_status,
                 "effective_date": current.effective_date,
                 "version_date": current.version_date,
                 "versions": len(versions),
@@ -458,7 +539,7 @@ class StatuteStore:
         """Return, for every law with a version that applied on ``date``, that version (one query)."""
         rows = self._conn.execute(
             """SELECT id, law_id, version_date, promulgation_date, effective_date, status, repealed_date,
-                      amended_by, source, source_ref FROM versions"""
+                      amended_by, source, source_ref, successor FROM versions"""
         ).fetchall()
         chosen: dict[int, Version] = {}
         for row in rows:

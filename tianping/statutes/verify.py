@@ -126,9 +126,19 @@ class CitationVerifier:
                 f"《{law.name}》在 {date} 尚未施行，自 {version_start(first)} 起施行", date,
                 effective_date=version_start(first))
         if is_repealed_on(version, date):
-            when = f"于 {version.repealed_date} " if version.repealed_date else ""
-            return CitationCheck(citation, False, "repealed", f"《{law.name}》已{when}废止", date,
-                                 status=version.status, effective_date=version_start(version))
+            when = f"于 {version.repealed_date} " if version.repealed_date else "（废止日期不详）"
+            message = f"《{law.name}》已{when}废止"
+            if version.successor:
+                message += f"，{date} 应适用《{version.successor}》"
+            return CitationCheck(citation, False, "repealed", message, date, status=version.status,
+                                 effective_date=version_start(version), successor=version.successor)
+        outdated = self.store.outdated_by(version.id, date)
+        if outdated is not None:
+            return CitationCheck(
+                citation, True, "unchecked_article",
+                f"本库中《{law.name}》的文本（{version_start(version)} 起施行）已被《{outdated['act']}》修改"
+                f"（{outdated['effective_date']} 起施行），本库没有修改后的全文，条文未核对",
+                date, effective_date=version_start(version), status=version.status)
 
         numbers = [(citation.article_number, citation.article_suffix)]
         if citation.end_article_number is not None:
@@ -235,6 +245,9 @@ def _check_paragraph_and_item(citation: Citation, article: Article) -> tuple[str
                 f"{article.number_text}只有 {len(paragraphs)} 款，没有第{int_to_cn(citation.paragraph)}款")
     if citation.item is not None:
         items = paragraphs[citation.paragraph - 1].items
+        if not items:
+            return ("item_out_of_range",
+                    f"{article.number_text}第{int_to_cn(citation.paragraph)}款不分项，没有第{int_to_cn(citation.item)}项")
         if citation.item > len(items):
             return ("item_out_of_range",
                     f"{article.number_text}第{int_to_cn(citation.paragraph)}款只有 {len(items)} 项，"

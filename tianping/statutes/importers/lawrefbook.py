@@ -116,6 +116,9 @@ class LawRefBookImporter:
                 if "没有解析出任何条文" in exc.message:
                     self.skipped.append((reference, "没有“第X条”格式的条文"))
                     continue
+                if "条号重复" in exc.message:
+                    self.skipped.append((reference, exc.message.split("：", 1)[1]))
+                    continue
                 raise
             if first_draft is None:
                 first_draft = draft

@@ -6,7 +6,12 @@ import re
 from pathlib import Path
 
 from tianping.errors import ImportFailedError
-from tianping.statutes.importers.text import dates_from_events, parse_articles, parse_date_line
+from tianping.statutes.importers.text import (
+    dates_from_events,
+    find_duplicate_number,
+    parse_articles,
+    parse_date_line,
+)
 from tianping.statutes.models import STATUSES, LawDraft
 from tianping.text.encoding import read_text
 
@@ -37,6 +42,12 @@ def parse_law_text(text: str, source_ref: str, *, name: str | None = None, sourc
             hint="文件第一行应为法律名称，例如“中华人民共和国刑法”，或用 --name 指定",
         )
     articles = parse_articles(body)
+    duplicate = find_duplicate_number(articles)
+    if duplicate is not None:
+        raise ImportFailedError(
+            f"{source_ref}：条号重复：{duplicate.number_text}",
+            hint="同一部法律中每个条号只能出现一次；如果文件包含多个文件或附件，请拆开分别导入",
+        )
     if not articles:
         raise ImportFailedError(
             f"{source_ref}：没有解析出任何条文",
@@ -82,6 +93,23 @@ def _split_plain_header(lines: list[str]) -> tuple[list[str], list[str]]:
     return lines, []
 
 
+_LOCAL_PREFIX = re.compile(r"^[\u4e00-\u9fff]{2,12}?(?:省|市|自治区|自治州|自治县|县|区)")
+
+
+def infer_level(name: str) -> str:
+    """Guess the level of a law from its name; ``--level`` overrides the guess."""
+    if name.startswith(("最高人民法院", "最高人民检察院")):
+        return "司法解释"
+    if name.startswith("国务院") or (name.endswith("条例") and not _LOCAL_PREFIX.match(name)
+                                    and name.startswith("中华人民共和国")):
+        return "行政法规"
+    if _LOCAL_PREFIX.match(name) and not name.startswith("中华人民共和国"):
+        return "地方性法规"
+    if name.endswith(("法", "法典")) or "全国人民代表大会" in name:
+        return "法律"
+    return "其他"
+
+
 def import_plain_file(path: Path, *, name: str | None = None, level: str | None = None,
                       status: str | None = None, effective_date: str | None = None,
                       version_date: str | None = None) -> LawDraft:
@@ -89,8 +117,7 @@ def import_plain_file(path: Path, *, name: str | None = None, level: str | None 
     if status is not None and status not in STATUSES:
         raise ImportFailedError(f"无效的状态：{status}", hint=f"可选值：{'、'.join(STATUSES)}")
     draft = parse_law_text(read_text(path), str(path), name=name)
-    if level:
-        draft.level = level
+    draft.level = level or infer_level(draft.name)
     if status:
         draft.status = status
     if version_date:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
+from tianping.errors import ImportFailedError
 from tianping.statutes.models import ArticleDraft
 from tianping.text.numerals import CN_NUMERAL_CHARS, parse_number
 
@@ -21,7 +23,11 @@ def parse_date_line(line: str) -> tuple[str, str] | None:
     if not match:
         return None
     year, month, day, event = match.groups()
-    return f"{int(year):04d}-{int(month):02d}-{int(day):02d}", event.strip()
+    try:
+        date = dt.date(int(year), int(month), int(day)).isoformat()
+    except ValueError:
+        raise ImportFailedError(f"日期无效：{line.strip()}", hint="请改正这一行的年、月、日") from None
+    return date, event.strip()
 
 
 def dates_from_events(events: list[tuple[str, str]]) -> tuple[str | None, str | None, str | None]:
@@ -103,3 +109,14 @@ def parse_articles(lines: list[str]) -> list[ArticleDraft]:
             paragraphs.append(line)
     finish()
     return articles
+
+
+def find_duplicate_number(articles: list[ArticleDraft]) -> ArticleDraft | None:
+    """Return the first article whose number (with its 之X suffix) already occurred, or None."""
+    seen = set()
+    for article in articles:
+        key = (article.number, article.suffix)
+        if key in seen:
+            return article
+        seen.add(key)
+    return None
