@@ -291,3 +291,33 @@ def test_in_place_and_out_conflict(tmp_path):
     result = run("anonymize", str(source), "--in-place", "--out", str(tmp_path / "o.txt"))
     assert result.exit_code == 2
     assert source.read_text(encoding="utf-8") == JUDGMENT
+
+
+def test_unknown_builtin_policy_name(tmp_path):
+    from click.testing import CliRunner
+
+    from tianping.cli.main import cli
+
+    path = tmp_path / "a.txt"
+    path.write_text("原告张三。", "utf-8")
+    result = CliRunner().invoke(cli, ["anonymize", str(path), "--policy", "lenient"])
+    assert result.exit_code == 2
+    assert "未知的策略：lenient" in result.output
+
+
+def test_output_file_follows_umask(tmp_path):
+    import os
+
+    from click.testing import CliRunner
+
+    from tianping.cli.main import cli
+
+    path = tmp_path / "a.txt"
+    path.write_text("原告张三，手机13800138000。", "utf-8")
+    previous = os.umask(0o022)
+    try:
+        result = CliRunner().invoke(cli, ["anonymize", str(path), "--out", str(tmp_path / "out.txt")])
+    finally:
+        os.umask(previous)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "out.txt").stat().st_mode & 0o777 == 0o644

@@ -138,6 +138,9 @@ def resolve_policy(policy: "Policy | str | Path | dict | None") -> Policy:
         return policy_from_mapping(policy, source="<dict>")
     if isinstance(policy, str) and policy in BUILTIN_POLICIES:
         return builtin_policy(policy)
+    if isinstance(policy, str) and not Path(policy).exists() and not policy.endswith((".yaml", ".yml")):
+        raise InvalidInputError(f"未知的策略：{policy}",
+                                hint=f"内置策略为 {'、'.join(BUILTIN_POLICIES)}，或给出 YAML 策略文件路径")
     return load_policy(policy)
 
 

@@ -283,13 +283,18 @@ def _finding_rows(document) -> list[dict]:
 def _write_atomic(destination: Path, data: bytes) -> None:
     """Write through a temporary file in the same folder, so an interrupted run leaves no half-written file."""
     destination.parent.mkdir(parents=True, exist_ok=True)
-    mode = destination.stat().st_mode & 0o777 if destination.exists() else None
+    if destination.exists():
+        mode = destination.stat().st_mode & 0o777
+    else:
+        # mkstemp creates files readable by the owner only; a new output file gets the usual umask mode.
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
     descriptor, temporary = tempfile.mkstemp(prefix=f".{destination.name}.", dir=destination.parent)
     try:
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(data)
-        if mode is not None:
-            os.chmod(temporary, mode)
+        os.chmod(temporary, mode)
         os.replace(temporary, destination)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

