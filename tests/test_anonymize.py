@@ -409,3 +409,29 @@ def test_organizations_option(model):
 def test_organizations_off_by_default():
     text = "被告人张伟系杭州明远贸易有限公司员工。"
     assert mask_text(text, "strict") == "被告人张某系杭州明远贸易有限公司员工。"
+
+
+def test_log_filter_does_not_reenter_itself():
+    import io
+    import logging
+    import threading
+
+    from tianping.anonymize import logging_filter
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(logging_filter())
+    root = logging.getLogger()
+    previous_level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    try:
+        worker = threading.Thread(target=lambda: logging.getLogger("tianping.test").info("原告张三，手机13800138000"))
+        worker.start()
+        worker.join(timeout=60)
+        assert not worker.is_alive()
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(previous_level)
+    assert "13800138000" not in stream.getvalue()
+    assert "张三" not in stream.getvalue()

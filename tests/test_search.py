@@ -109,3 +109,22 @@ def test_dense_index_with_real_encoder(searcher):
     result = searcher.search("喝醉了开车会被怎么处理", top_k=3, mode="hybrid")
     assert result.mode == "hybrid"
     assert ("中华人民共和国道路交通安全法", "第九十一条") in top(result)
+
+
+def test_loaded_index_sees_rebuild(tmp_path, searcher):
+    searcher.search("盗窃", mode="bm25")
+    law = "中华人民共和国消费者权益保护法\n\n2013年10月25日 修正\n\n第五十五条 经营者提供商品或者服务有欺诈行为的，应当按照消费者的要求增加赔偿其受到的损失。\n"
+    import_source(searcher.store, str(write_law(tmp_path, "consumer.txt", law)))
+    searcher.index.ensure()
+    result = searcher.search("经营者欺诈增加赔偿", top_k=1, mode="bm25")
+    assert top(result) == [("中华人民共和国消费者权益保护法", "第五十五条")]
+
+
+def test_alias_cache_follows_other_connection(tmp_path, searcher):
+    from tianping.statutes.store import StatuteStore
+
+    assert searcher.store.find_law("消费者权益保护法") is None
+    other = StatuteStore(searcher.store.path)
+    law = "中华人民共和国消费者权益保护法\n\n2013年10月25日 修正\n\n第五十五条 经营者欺诈的，增加赔偿。\n"
+    import_source(other, str(write_law(tmp_path, "consumer.txt", law)))
+    assert searcher.store.find_law("消费者权益保护法") is not None

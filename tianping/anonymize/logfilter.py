@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
 
 from tianping.anonymize.masker import Anonymizer
 from tianping.anonymize.policy import Policy, builtin_policy
+
+_state = threading.local()
 
 # Shown in place of a message that could not be masked, so the original never reaches a handler.
 MASKING_FAILED = "[日志消息脱敏失败，原文已隐去]"
@@ -26,11 +29,17 @@ class PersonalDataFilter(logging.Filter):
         self.anonymizer = Anonymizer(policy if policy is not None else builtin_policy("strict"))
 
     def filter(self, record: logging.LogRecord) -> bool:
+        # Masking can log (the model loader does); such records pass unmasked instead of re-entering the masker.
+        if getattr(_state, "masking", False):
+            return True
+        _state.masking = True
         try:
             message = record.getMessage()
             record.msg = self.anonymizer.mask(message).text
         except Exception:  # noqa: BLE001 - a log call must not fail, and the unmasked text must not leak
             record.msg = MASKING_FAILED
+        finally:
+            _state.masking = False
         record.args = None
         return True
 

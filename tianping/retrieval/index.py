@@ -61,7 +61,7 @@ class IndexCache:
 
     def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(path, isolation_level=None)
+        self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._conn.execute("PRAGMA journal_mode = WAL")
         self._conn.execute("CREATE TABLE IF NOT EXISTS tokens (hash TEXT PRIMARY KEY, tokens TEXT NOT NULL)")
         self._conn.execute(
@@ -213,6 +213,8 @@ class ArticleIndex:
         (self.directory / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), "utf-8")
         logger.info("BM25 index rebuilt: %d articles, %d newly segmented", len(rows), len(missing))
         self.tokenizer = tokenizer
+        # Drop what an earlier _load() read, so the next search loads the new files.
+        self.bm25 = None
         self._dense_matrix = None
         return manifest
 

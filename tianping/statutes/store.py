@@ -394,6 +394,12 @@ class StatuteStore:
 
     def alias_map(self) -> dict[str, int]:
         """Return every citable name (canonical, short, customary) with its law id."""
+        generation = self.generation()
+        if getattr(self, "_alias_generation", None) != generation:
+            # Another connection (another process) may have imported since the cache was filled.
+            self._alias_cache = None
+            self._amendment_cache = {}
+            self._alias_generation = generation
         if self._alias_cache is None:
             mapping = dict(self._conn.execute("SELECT alias, law_id FROM law_aliases"))
             for law_id, name in self._conn.execute("SELECT id, name FROM laws"):
