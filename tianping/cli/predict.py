@@ -1,0 +1,236 @@
+"""``tianping predict``: train, evaluate and apply judgment-prediction models."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from tianping.cli.output import emit_json, progress_factory, read_input, require_text
+from tianping.errors import InvalidInputError
+
+MODEL_CHOICES = ("tfidf", "grounded", "embed")
+
+
+def _field_overrides(values: tuple[str, ...]) -> dict[str, str]:
+    overrides = {}
+    for value in values:
+        name, separator, path = value.partition("=")
+        if not separator or not name.strip() or not path.strip():
+            raise InvalidInputError(f"--field 取值无效：{value!r}", hint="请写成 字段=路径，例如 fact=text")
+        overrides[name.strip()] = path.strip()
+    return overrides
+
+
+def _load(path: str, fields: tuple[str, ...], on_error: str, require_labels: bool = True):
+    from tianping.datasets.loaders import FieldMap, load_cases
+
+    field_map = None
+    if fields:
+        base = FieldMap.flat() if Path(path).suffix.lower() == ".csv" else FieldMap()
+        field_map = base.with_overrides(_field_overrides(fields))
+    return load_cases(path, field_map=field_map, on_error=on_error, require_labels=require_labels)
+
+
+def _report_skipped(dataset) -> None:
+    if dataset.bad_records:
+        shown = "；".join(f"第 {bad.line} 行：{bad.reason}" for bad in dataset.bad_records[:5])
+        more = f"，另有 {len(dataset.bad_records) - 5} 条" if len(dataset.bad_records) > 5 else ""
+        click.echo(f"警告：{dataset.source} 跳过 {len(dataset.bad_records)} 条有问题的记录（{shown}{more}）",
+                   err=True)
+
+
+def _term_text(term: dict) -> str:
+    if term["death_penalty"]:
+        return "死刑"
+    if term["life_imprisonment"]:
+        return "无期徒刑"
+    if term["months"] == 0:
+        return "不判处有期徒刑（0 个月）"
+    years, months = divmod(term["months"], 12)
+    parts = []
+    if years:
+        parts.append(f"{years} 年")
+    if months:
+        parts.append(f"{months} 个月")
+    return f"有期徒刑 {''.join(parts)}（{term['months']} 个月）"
+
+
+def _print_case(result: dict, show_text: bool) -> None:
+    from tianping.statutes.models import format_article_number
+
+    if result["abstained"]:
+        candidates = "、".join(f"{c['name']}（{c['probability']:.2f}）" for c in result["candidates"])
+        click.echo(f"置信度 {result['confidence']:.2f} 低于拒答阈值，不作判断。候选罪名：{candidates}")
+        return
+    click.echo("罪名：")
+    for charge in result["charges"]:
+        evidence = "、".join(charge.get("evidence") or [])
+        click.echo(f"  {charge['name']}（概率 {charge['probability']:.2f}）" + (f"  依据：{evidence}" if evidence else ""))
+    click.echo("法条：")
+    for article in result["articles"]:
+        header = f"  刑法{format_article_number(article['article_number'])}（概率 {article['probability']:.2f}）"
+        if article.get("version_effective_date"):
+            header += f"，{article['version_effective_date']} 施行的版本"
+        click.echo(header)
+        if article.get("note"):
+            click.echo(f"    注意：{article['note']}")
+        if show_text and article.get("text"):
+            for line in article["text"].splitlines():
+                click.echo(f"    {line}")
+    click.echo(f"刑期：{_term_text(result['term'])}")
+    click.echo(f"置信度：{result['confidence']:.2f}")
+
+
+def register(cli: click.Group) -> None:
+    @cli.group("predict")
+    def predict_group() -> None:
+        """Judgment prediction: charges, Criminal Law articles and prison term from facts."""
+
+    @predict_group.command("train")
+    @click.option("--train", "train_path", required=True, type=click.Path(dir_okay=False),
+                  help="Training cases: CAIL2018 JSON lines, other JSON lines or CSV.")
+    @click.option("--valid", "valid_path", type=click.Path(dir_okay=False),
+                  help="Validation cases for calibration and thresholds; without it, out-of-fold scores are used.")
+    @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
+                  help="Directory to write the model to.")
+    @click.option("--model", "kind", type=click.Choice(MODEL_CHOICES), default="tfidf", show_default=True,
+                  help="Model family.")
+    @click.option("--charges", "charges_path", type=click.Path(dir_okay=False),
+                  help="Extra charge names, one per line (e.g. accu.txt), that the grounded model may predict.")
+    @click.option("--term-mode", type=click.Choice(["buckets", "regression"]), default="buckets",
+                  show_default=True, help="Prison term as month buckets or ridge regression on log months.")
+    @click.option("--field", "fields", multiple=True, metavar="NAME=PATH",
+                  help="Map a field to a JSON path or CSV column, e.g. fact=text; repeatable.")
+    @click.option("--on-error", type=click.Choice(["skip", "raise"]), default="skip", show_default=True,
+                  help="Skip bad records (listed on stderr) or stop at the first one.")
+    @click.option("--json", "json_mode", is_flag=True, help="Print the result as JSON.")
+    def train_command(train_path, valid_path, out_dir, kind, charges_path, term_mode, fields, on_error, json_mode):
+        """Train a model and save it to --out."""
+        from tianping.datasets.loaders import load_label_file
+        from tianping.prediction.model import create_model
+
+        train = _load(train_path, fields, on_error)
+        _report_skipped(train)
+        valid = None
+        if valid_path:
+            valid = _load(valid_path, fields, on_error)
+            _report_skipped(valid)
+        extra = load_label_file(charges_path) if charges_path else []
+        if extra and kind != "grounded":
+            click.echo("提示：--charges 只对 grounded 模型有用，其他模型无法预测没有训练样本的罪名", err=True)
+        model = create_model(kind, term_mode=term_mode)
+        # Progress bars go to stderr, so they never mix with JSON on stdout.
+        model.fit(train.cases, valid.cases if valid else None, progress_factory=progress_factory,
+                  extra_charges=extra)
+        model.save(out_dir)
+        summary = {"model_dir": str(Path(out_dir)), "kind": kind, "charges": len(model.charge_vocab),
+                   "articles": len(model.article_vocab), "training": model.training_info,
+                   "train_data": train.summary(), "valid_data": valid.summary() if valid else None}
+        if json_mode:
+            emit_json(summary)
+            return
+        click.echo(f"模型已保存到 {out_dir}（{kind}，{summary['charges']} 个罪名，{summary['articles']} 个法条，"
+                   f"训练 {train.summary()['cases']} 例，用时 {model.training_info['seconds']} 秒）")
+
+    @predict_group.command("evaluate")
+    @click.option("--model", "model_dir", required=True, type=click.Path(file_okay=False),
+                  help="Model directory written by predict train.")
+    @click.option("--data", "data_path", required=True, type=click.Path(dir_okay=False),
+                  help="Labelled cases to evaluate on.")
+    @click.option("--report", "report_dir", type=click.Path(file_okay=False),
+                  help="Directory for report.json, per_class.csv and confusion.png [default: MODEL/evaluation].")
+    @click.option("--field", "fields", multiple=True, metavar="NAME=PATH",
+                  help="Map a field to a JSON path or CSV column; repeatable.")
+    @click.option("--on-error", type=click.Choice(["skip", "raise"]), default="skip", show_default=True,
+                  help="Skip bad records (listed on stderr) or stop at the first one.")
+    @click.option("--json", "json_mode", is_flag=True, help="Print the report as JSON.")
+    def evaluate_command(model_dir, data_path, report_dir, fields, on_error, json_mode):
+        """Score a model on labelled cases and write a report."""
+        from tianping.prediction.evaluate import evaluate, write_report
+        from tianping.prediction.model import load_model
+
+        model = load_model(model_dir)
+        data = _load(data_path, fields, on_error)
+        _report_skipped(data)
+        report = evaluate(model, data.cases, progress=progress_factory(len(data.cases), "评估"))
+        report["data"] = data.summary()
+        paths = write_report(report, report_dir or Path(model_dir) / "evaluation")
+        if json_mode:
+            emit_json({"files": paths, **report})
+            return
+        charges, articles, term = report["charges"], report["articles"], report["term"]
+        click.echo(f"评估 {report['cases']} 例（{report['model_kind']}）")
+        click.echo(f"罪名：CAIL 得分 {charges['cail_score']:.2f}（micro-F1 {charges['micro_f1']:.4f}，"
+                   f"macro-F1 {charges['macro_f1']:.4f}，{charges['labels']} 个标签）")
+        click.echo(f"法条：CAIL 得分 {articles['cail_score']:.2f}（micro-F1 {articles['micro_f1']:.4f}，"
+                   f"macro-F1 {articles['macro_f1']:.4f}，{articles['labels']} 个标签）")
+        click.echo(f"刑期：CAIL 得分 {term['term_score']:.2f}，平均绝对误差 {term['mae_months']:.1f} 个月")
+        unknown = sum(report["unknown_labels"]["charges"].values()) + sum(report["unknown_labels"]["articles"].values())
+        if unknown:
+            click.echo(f"警告：评估数据中有 {unknown} 个标签不在模型的标签表中，计为未命中", err=True)
+        click.echo(f"报告：{paths['report']}，各类指标：{paths['per_class']}，混淆矩阵：{paths['confusion_plot']}")
+
+    @predict_group.command("case")
+    @click.argument("source", required=False)
+    @click.option("--model", "model_dir", required=True, type=click.Path(file_okay=False),
+                  help="Model directory written by predict train.")
+    @click.option("--jsonl", "jsonl_mode", is_flag=True,
+                  help="Treat SOURCE as JSON lines of cases with field fact (automatic for .jsonl files).")
+    @click.option("--abstain-below", type=click.FloatRange(0.0, 1.0),
+                  help="Abstain when the top charge probability is below this (0-1) [default: the model's, 0.3].")
+    @click.option("--no-text", is_flag=True, help="Leave article texts out (no statute store needed).")
+    @click.option("--json", "json_mode", is_flag=True, help="Print the prediction as JSON.")
+    def case_command(source, model_dir, jsonl_mode, abstain_below, no_text, json_mode):
+        """Predict for one fact (TEXT, FILE or - for stdin) or a JSON lines file of cases."""
+        from tianping.prediction.model import load_model
+
+        model = load_model(model_dir)
+        texts = False if no_text else None
+        source_is_file = _is_file(source)
+        if source_is_file and (jsonl_mode or source.endswith(".jsonl")):
+            _predict_lines(model, source, abstain_below, texts)
+            return
+        if jsonl_mode:
+            raise InvalidInputError(f"JSON lines 文件不存在：{source}", hint="请检查路径")
+        if source and source != "-" and not source_is_file:
+            fact = source
+        else:
+            fact = read_input(source)
+        fact = require_text(fact, "案情事实")
+        result = model.predict([fact], abstain_below=abstain_below, article_texts=texts)[0].to_dict()
+        if json_mode:
+            emit_json(result)
+            return
+        _print_case(result, show_text=not no_text)
+
+
+def _is_file(source: str | None) -> bool:
+    """Return whether SOURCE names an existing file; a fact text is usually too long to be a path."""
+    if not source or source == "-":
+        return False
+    try:
+        return Path(source).is_file()
+    except (OSError, ValueError):
+        return False
+
+
+def _predict_lines(model, path: str, abstain_below, texts) -> None:
+    """Write one JSON object per input line: the prediction, or the error for a bad record."""
+    from tianping.datasets.loaders import load_cases
+
+    dataset = load_cases(path, format="jsonl", require_labels=False, on_error="skip")
+    _report_skipped(dataset)
+    results = {}
+    batch = 256
+    for start in range(0, len(dataset.cases), batch):
+        cases = dataset.cases[start:start + batch]
+        predictions = model.predict([case.fact for case in cases], abstain_below=abstain_below,
+                                    article_texts=texts)
+        for case, prediction in zip(cases, predictions):
+            results[case.line] = {"line": case.line, **prediction.to_dict()}
+    for bad in dataset.bad_records:
+        results[bad.line] = {"line": bad.line, "error": {"code": "invalid_input", "message": bad.reason}}
+    for line in sorted(results):
+        click.echo(json.dumps(results[line], ensure_ascii=False))

@@ -1,0 +1,144 @@
+"""Evaluation of a judgment model on labelled cases: metrics, per-class scores and a confusion plot."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+from tianping.datasets.records import Case
+from tianping.errors import InvalidInputError, require
+from tianping.prediction.metrics import (
+    confusion_counts,
+    most_frequent,
+    multilabel_scores,
+    per_label_scores,
+    term_scores,
+)
+from tianping.prediction.model import JudgmentModel
+
+logger = logging.getLogger(__name__)
+
+# The confusion plot shows this many of the most frequent gold charges.
+CONFUSION_CHARGES = 15
+
+# Font families that can draw Chinese charge names, tried in this order.
+_CJK_FONTS = ("Noto Sans CJK", "Noto Serif CJK", "Source Han", "WenQuanYi", "SimHei", "Droid Sans Fallback")
+
+# Cases predicted per call, so memory stays flat on large evaluation sets.
+BATCH_SIZE = 256
+
+
+def evaluate(model: JudgmentModel, cases: Sequence[Case], progress=None) -> dict:
+    """Predict every case and score charges, articles and terms against the gold labels.
+
+    Gold labels the model does not know are counted in ``unknown_labels``; they
+    stay in the scores as misses, because the model cannot predict them.
+    """
+    if not cases:
+        raise InvalidInputError("评估集为空", hint="请提供带标注的案例")
+    missing = [case.line for case in cases if not case.charges or not case.articles or case.term is None]
+    if missing:
+        raise InvalidInputError(f"评估数据中有 {len(missing)} 个案例缺少标注（首个在第 {missing[0]} 行）",
+                                hint="评估数据必须带罪名、法条和刑期")
+    started = time.perf_counter()
+    predictions = []
+    for start in range(0, len(cases), BATCH_SIZE):
+        batch = cases[start:start + BATCH_SIZE]
+        predictions.extend(model.predict([case.fact for case in batch], article_texts=False, evidence=0))
+        if progress:
+            progress(len(batch))
+    seconds = time.perf_counter() - started
+
+    gold_charges = [case.charges for case in cases]
+    gold_articles = [case.articles for case in cases]
+    predicted_charges = [[entry["name"] for entry in p.charges] for p in predictions]
+    predicted_articles = [[entry["article_number"] for entry in p.articles] for p in predictions]
+    unknown_charges = model.charge_vocab.unknown(gold_charges)
+    unknown_articles = model.article_vocab.unknown(gold_articles)
+    if unknown_charges or unknown_articles:
+        logger.warning("evaluation data has %d charge and %d article labels unknown to the model",
+                       sum(unknown_charges.values()), sum(unknown_articles.values()))
+    frequent = most_frequent(gold_charges, CONFUSION_CHARGES)
+    return {
+        "cases": len(cases),
+        "model_kind": model.kind,
+        "charges": multilabel_scores(gold_charges, predicted_charges),
+        "articles": multilabel_scores(gold_articles, predicted_articles),
+        "term": term_scores([case.term for case in cases], [p.term for p in predictions]),
+        "abstained": sum(p.abstained for p in predictions),
+        "unknown_labels": {"charges": dict(unknown_charges.most_common()),
+                           "articles": {str(k): v for k, v in unknown_articles.most_common()}},
+        "per_charge": _rows(per_label_scores(gold_charges, predicted_charges)),
+        "per_article": _rows(per_label_scores(gold_articles, predicted_articles)),
+        "confusion": {"labels": frequent,
+                      "matrix": confusion_counts(gold_charges, predicted_charges, frequent)},
+        "seconds": round(seconds, 2),
+        "cases_per_second": round(len(cases) / seconds, 1) if seconds > 0 else None,
+    }
+
+
+def _rows(scores: dict) -> list[dict]:
+    rows = [{"label": label, **{key: round(value, 4) if isinstance(value, float) else value
+                                for key, value in entry.items()}}
+            for label, entry in scores.items()]
+    return sorted(rows, key=lambda row: (-row["support"], str(row["label"])))
+
+
+def write_report(report: dict, directory: str | Path) -> dict:
+    """Write report.json, per_class.csv and confusion.png into ``directory``; return their paths."""
+    target = Path(directory)
+    target.mkdir(parents=True, exist_ok=True)
+    paths = {"report": str(target / "report.json"), "per_class": str(target / "per_class.csv"),
+             "confusion_plot": str(target / "confusion.png")}
+    Path(paths["report"]).write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+    with open(paths["per_class"], "w", encoding="utf-8") as handle:
+        handle.write("kind,label,precision,recall,f1,support\n")
+        for kind in ("per_charge", "per_article"):
+            for row in report[kind]:
+                label = str(row["label"]).replace('"', '""')
+                handle.write(f'{kind[4:]},"{label}",{row["precision"]},{row["recall"]},{row["f1"]},'
+                             f'{row["support"]}\n')
+    plot_confusion(report["confusion"]["labels"], report["confusion"]["matrix"], paths["confusion_plot"])
+    return paths
+
+
+def plot_confusion(labels: Sequence[str], matrix: Sequence[Sequence[int]], path: str | Path) -> None:
+    """Draw the charge confusion matrix as a PNG; the last row and column stand for other labels."""
+    matplotlib = require("matplotlib", "predict")
+    matplotlib.use("Agg")
+    from matplotlib import font_manager
+    import matplotlib.pyplot as plt
+
+    names = [str(label) for label in labels] + ["其他"]
+    with warnings.catch_warnings():
+        # Without a CJK font matplotlib warns once per missing glyph; the plot is still written.
+        warnings.filterwarnings("ignore", message="Glyph .* missing")
+        _draw_confusion(plt, font_manager, names, matrix, path)
+
+
+def _draw_confusion(plt, font_manager, names: list[str], matrix, path) -> None:
+    # Use a CJK font when one is installed; otherwise the charge names show as boxes.
+    installed = {font.name for font in font_manager.fontManager.ttflist}
+    cjk = [name for key in _CJK_FONTS for name in sorted(installed) if key in name]
+    size = max(6.0, 0.45 * len(names) + 3)
+    figure, axes = plt.subplots(figsize=(size, size))
+    image = axes.imshow(matrix, cmap="Blues")
+    axes.set_xticks(range(len(names)))
+    axes.set_yticks(range(len(names)))
+    font = {"fontfamily": cjk[0]} if cjk else {}
+    axes.set_xticklabels(names, rotation=90, fontsize=7, **font)
+    axes.set_yticklabels(names, fontsize=7, **font)
+    axes.set_xlabel("预测罪名", **font)
+    axes.set_ylabel("标准罪名", **font)
+    for row, values in enumerate(matrix):
+        for column, value in enumerate(values):
+            if value:
+                axes.text(column, row, str(value), ha="center", va="center", fontsize=6)
+    figure.colorbar(image, ax=axes, fraction=0.046)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)

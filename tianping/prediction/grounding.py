@@ -1,0 +1,116 @@
+"""Criminal Law article texts for predictions, in the version in force on the date of the events."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import sqlite3
+from dataclasses import dataclass
+
+from tianping.errors import NotFoundError, TianpingError
+
+logger = logging.getLogger(__name__)
+
+CRIMINAL_LAW = "刑法"
+
+# The specific provisions (分则) of the Criminal Law, which define the offences.
+SPECIFIC_PART = range(102, 452)
+
+_DATE = re.compile(r"((?:19|20)\d{2})年(\d{1,2})月(?:(\d{1,2})日)?")
+
+
+def event_date(fact: str) -> str | None:
+    """Return the first valid date written as YYYY年M月[D日] in the facts, as YYYY-MM-DD.
+
+    A date without a day counts as the first of the month.
+    """
+    for match in _DATE.finditer(fact):
+        year, month = int(match.group(1)), int(match.group(2))
+        day = int(match.group(3)) if match.group(3) else 1
+        try:
+            return dt.date(year, month, day).isoformat()
+        except ValueError:
+            continue
+    return None
+
+
+@dataclass(frozen=True)
+class ArticleText:
+    """The text of one Criminal Law article and the version it comes from."""
+
+    number: int
+    text: str
+    version_date: str | None
+    effective_date: str | None
+    # True when no stored version was in force on the event date and the current one is given.
+    current_version_used: bool
+
+
+class ArticleTexts:
+    """Look up Criminal Law article texts in the statute store, importing the default source if empty."""
+
+    def __init__(self, store=None):
+        self._store = store
+        self._cache: dict[tuple[int, str | None], ArticleText | None] = {}
+        self._available: bool | None = None
+
+    def _open(self):
+        if self._store is None:
+            from tianping.statutes.importers import ensure_default
+            from tianping.statutes.store import StatuteStore
+
+            self._store = StatuteStore()
+            ensure_default(self._store)
+        return self._store
+
+    def available(self) -> bool:
+        """Return whether the store has the Criminal Law; logs why when it does not."""
+        if self._available is None:
+            try:
+                self._available = self._open().find_law(CRIMINAL_LAW) is not None
+            except (TianpingError, sqlite3.Error, OSError) as exc:
+                logger.warning("statute store unavailable, predictions carry no article text: %s", exc)
+                self._available = False
+        return self._available
+
+    def get(self, number: int, date: str | None = None) -> ArticleText | None:
+        """Return article ``number`` in force on ``date`` (or the current one); None if absent."""
+        key = (number, date)
+        if key in self._cache:
+            return self._cache[key]
+        result = None
+        if self.available():
+            store = self._open()
+            article = None
+            current_used = False
+            if date:
+                try:
+                    article = store.get_article(CRIMINAL_LAW, number, date=date)
+                except NotFoundError:
+                    article = None
+            if article is None:
+                current_used = date is not None
+                try:
+                    article = store.get_article(CRIMINAL_LAW, number)
+                except NotFoundError:
+                    article = None
+            if article is not None:
+                result = ArticleText(number=number, text=article.text,
+                                     version_date=article.version_date,
+                                     effective_date=article.effective_date,
+                                     current_version_used=current_used)
+        self._cache[key] = result
+        return result
+
+    def specific_part(self) -> dict[int, str]:
+        """Return the current text of every article of the specific provisions, joined per number."""
+        if not self.available():
+            return {}
+        store = self._open()
+        law = store.find_law(CRIMINAL_LAW)
+        texts: dict[int, str] = {}
+        for article in store.articles(store.current_version(law.id).id):
+            if article.number in SPECIFIC_PART:
+                texts[article.number] = (texts.get(article.number, "") + "\n" + article.text).strip()
+        return texts

@@ -1,0 +1,377 @@
+"""Linear prediction heads over a feature matrix: multi-label labels and prison term.
+
+Weights are kept as plain NumPy arrays so that a model saves to ``.npz`` without
+pickle. Probabilities are calibrated with one Platt sigmoid per head, fitted on
+held-out decision scores: out-of-fold scores on the training set, or scores on
+the validation set when one is given.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from tianping.datasets.records import Term
+from tianping.errors import require
+
+logger = logging.getLogger(__name__)
+
+# Thresholds tried when tuning which probability makes a label predicted.
+THRESHOLD_GRID = np.round(np.arange(0.05, 0.96, 0.05), 2)
+
+# A label needs this many positive held-out cases before it gets its own threshold.
+# With fewer, the head's global threshold applies, because a threshold tuned on one
+# or two cases mostly fits noise.
+MIN_THRESHOLD_SUPPORT = 5
+
+# Decision score given to labels that have no training case (they can still be
+# predicted by the statute-grounded model): a sigmoid of it is practically zero.
+_NO_DATA_SCORE = -20.0
+
+
+def _svm(C: float, class_weight):
+    svm = require("sklearn.svm", "predict", "scikit-learn")
+    return svm.LinearSVC(C=C, class_weight=class_weight, max_iter=5000)
+
+
+def _fit_label_weights(X, Y: np.ndarray, C: float, class_weight, progress=None) -> tuple[np.ndarray, np.ndarray]:
+    """Fit one linear SVM per label column; return (weights labels × features, intercepts)."""
+    labels = Y.shape[1]
+    weights = np.zeros((labels, X.shape[1]), dtype=np.float32)
+    intercepts = np.full(labels, _NO_DATA_SCORE, dtype=np.float64)
+    for column in range(labels):
+        positives = int(Y[:, column].sum())
+        if 0 < positives < Y.shape[0]:
+            model = _svm(C, class_weight).fit(X, Y[:, column])
+            weights[column] = model.coef_[0]
+            intercepts[column] = model.intercept_[0]
+        elif positives == Y.shape[0]:
+            intercepts[column] = -_NO_DATA_SCORE
+        if progress:
+            progress(1)
+    return weights, intercepts
+
+
+def _sigmoid(values: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(values, -50, 50)))
+
+
+def _logit(probabilities: np.ndarray) -> np.ndarray:
+    clipped = np.clip(probabilities, 1e-6, 1 - 1e-6)
+    return np.log(clipped / (1 - clipped))
+
+
+def fit_platt(scores: np.ndarray, targets: np.ndarray) -> tuple[float, float]:
+    """Fit p = sigmoid(a·s + b) to held-out decision scores by logistic regression."""
+    linear_model = require("sklearn.linear_model", "predict", "scikit-learn")
+    flat_scores = scores.reshape(-1, 1)
+    flat_targets = targets.reshape(-1)
+    if flat_targets.min() == flat_targets.max():
+        return 1.0, 0.0
+    model = linear_model.LogisticRegression(C=100.0).fit(flat_scores, flat_targets)
+    return float(model.coef_[0, 0]), float(model.intercept_[0])
+
+
+def decide(probabilities: np.ndarray, thresholds: np.ndarray) -> list[list[int]]:
+    """Return, per row, the labels at or above their threshold, and always the most probable one.
+
+    Every criminal case has at least one charge and one article, so a case never
+    ends up without a label. A low top probability is reported, not hidden.
+    """
+    chosen = []
+    for row in probabilities:
+        indices = set(np.flatnonzero(row >= thresholds).tolist())
+        indices.add(int(np.argmax(row)))
+        chosen.append(sorted(indices, key=lambda i: -row[i]))
+    return chosen
+
+
+def _micro_f1(chosen: list[list[int]], targets: np.ndarray) -> float:
+    tp = fp = 0
+    for row, indices in enumerate(chosen):
+        hits = int(targets[row, indices].sum())
+        tp += hits
+        fp += len(indices) - hits
+    fn = int(targets.sum()) - tp
+    return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+
+
+def tune_thresholds(probabilities: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, float]:
+    """Choose one global threshold by micro-F1, then per-label thresholds where support allows."""
+    labels = probabilities.shape[1]
+    best_global, best_score = 0.5, -1.0
+    for threshold in THRESHOLD_GRID:
+        score = _micro_f1(decide(probabilities, np.full(labels, threshold)), targets)
+        if score > best_score:
+            best_global, best_score = float(threshold), score
+    thresholds = np.full(labels, best_global)
+    for column in range(labels):
+        positives = targets[:, column].astype(bool)
+        if positives.sum() < MIN_THRESHOLD_SUPPORT:
+            continue
+        column_probabilities = probabilities[:, column]
+        best_f1 = _label_f1(column_probabilities >= best_global, positives)
+        for threshold in THRESHOLD_GRID:
+            f1 = _label_f1(column_probabilities >= threshold, positives)
+            if f1 > best_f1 + 1e-9:
+                best_f1, thresholds[column] = f1, float(threshold)
+    return thresholds, best_global
+
+
+def _label_f1(predicted: np.ndarray, positives: np.ndarray) -> float:
+    tp = int((predicted & positives).sum())
+    fp = int((predicted & ~positives).sum())
+    fn = int((~predicted & positives).sum())
+    return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+
+
+def out_of_fold_scores(X, Y: np.ndarray, folds: int, fit: Callable, score: Callable, seed: int = 0) -> np.ndarray:
+    """Return decision scores for every training row from models that did not see it."""
+    rows = X.shape[0]
+    order = np.random.default_rng(seed).permutation(rows)
+    result = np.zeros(Y.shape, dtype=np.float64)
+    for fold in range(folds):
+        held_out = order[fold::folds]
+        kept = np.setdiff1d(order, held_out)
+        state = fit(X[kept], Y[kept])
+        result[held_out] = score(state, X[held_out])
+    return result
+
+
+class LabelHead:
+    """Multi-label linear SVMs (one per label) with Platt calibration and tuned thresholds."""
+
+    def __init__(self, C: float = 1.0, class_weight: str | None = "balanced", folds: int = 3):
+        self.C = C
+        self.class_weight = class_weight
+        self.folds = folds
+        self.weights: np.ndarray | None = None
+        self.intercepts: np.ndarray | None = None
+        self.platt = (1.0, 0.0)
+        self.thresholds: np.ndarray | None = None
+        self.global_threshold = 0.5
+        # Maps the logit of a case's top probability to the chance that its top label is right.
+        self.confidence_platt = (1.0, 0.0)
+
+    def config(self) -> dict:
+        return {"C": self.C, "class_weight": self.class_weight, "folds": self.folds}
+
+    def scores(self, X) -> np.ndarray:
+        return np.asarray(X @ self.weights.T) + self.intercepts
+
+    def probabilities_from_scores(self, scores: np.ndarray) -> np.ndarray:
+        return _sigmoid(self.platt[0] * scores + self.platt[1])
+
+    def probabilities(self, X) -> np.ndarray:
+        return self.probabilities_from_scores(self.scores(X))
+
+    def confidence(self, top_probabilities: np.ndarray) -> np.ndarray:
+        """Return the calibrated probability that each row's most probable label is a gold label."""
+        return _sigmoid(self.confidence_platt[0] * _logit(top_probabilities) + self.confidence_platt[1])
+
+    def fit(self, X, Y: np.ndarray, X_valid=None, Y_valid=None, progress=None) -> np.ndarray:
+        """Fit the weights, then calibrate on held-out scores; return the held-out probabilities.
+
+        The returned probabilities belong to the validation rows when a validation
+        set is given, otherwise to the training rows (out of fold).
+        """
+        self.weights, self.intercepts = _fit_label_weights(X, Y, self.C, self.class_weight, progress)
+        if X_valid is not None:
+            held_out_scores, held_out_targets = self.scores(X_valid), Y_valid
+        elif X.shape[0] >= 2 * self.folds:
+            def fit_fold(X_part, Y_part):
+                return _fit_label_weights(X_part, Y_part, self.C, self.class_weight, progress)
+
+            def score_fold(state, X_part):
+                weights, intercepts = state
+                return np.asarray(X_part @ weights.T) + intercepts
+
+            held_out_scores = out_of_fold_scores(X, Y, self.folds, fit_fold, score_fold)
+            held_out_targets = Y
+        else:
+            # Too few cases to hold any out: calibrate on the training scores.
+            held_out_scores, held_out_targets = self.scores(X), Y
+        self.platt = fit_platt(held_out_scores, held_out_targets)
+        probabilities = self.probabilities_from_scores(held_out_scores)
+        self.set_thresholds(probabilities, held_out_targets)
+        # The per-label sigmoid is fitted on all (case, label) pairs, which are mostly
+        # negatives, so it does not tell how often the top label is right. The top
+        # label gets its own sigmoid.
+        top = probabilities.argmax(axis=1)
+        hits = held_out_targets[np.arange(len(top)), top]
+        self.confidence_platt = fit_platt(_logit(probabilities.max(axis=1)), hits)
+        return probabilities
+
+    def set_thresholds(self, probabilities: np.ndarray, targets: np.ndarray) -> None:
+        self.thresholds, self.global_threshold = tune_thresholds(probabilities, targets)
+
+    def state(self, prefix: str) -> tuple[dict, dict]:
+        meta = {"config": self.config(), "platt": list(self.platt), "global_threshold": self.global_threshold,
+                "confidence_platt": list(self.confidence_platt)}
+        arrays = {f"{prefix}_weights": self.weights, f"{prefix}_intercepts": self.intercepts,
+                  f"{prefix}_thresholds": self.thresholds}
+        return meta, arrays
+
+    @classmethod
+    def from_state(cls, prefix: str, meta: dict, arrays: dict) -> LabelHead:
+        head = cls(**meta["config"])
+        head.platt = tuple(meta["platt"])
+        head.global_threshold = meta["global_threshold"]
+        head.confidence_platt = tuple(meta["confidence_platt"])
+        head.weights = arrays[f"{prefix}_weights"]
+        head.intercepts = arrays[f"{prefix}_intercepts"]
+        head.thresholds = arrays[f"{prefix}_thresholds"]
+        return head
+
+
+# Upper edges (months) of the term buckets; the last bucket is open-ended.
+TERM_BUCKET_EDGES = (0, 2, 4, 6, 9, 12, 18, 24, 36, 48, 60, 84, 120, 180)
+_FIXED, _LIFE, _DEATH = 0, 1, 2
+
+
+def _term_kind(term: Term) -> int:
+    if term.death_penalty:
+        return _DEATH
+    if term.life_imprisonment:
+        return _LIFE
+    return _FIXED
+
+
+def _bucket_of(months: int) -> int:
+    for index, edge in enumerate(TERM_BUCKET_EDGES):
+        if months <= edge:
+            return index
+    return len(TERM_BUCKET_EDGES)
+
+
+class TermHead:
+    """Prison term: ridge regression on log(months + 1), or classification over month buckets.
+
+    A separate linear classifier decides fixed term, life imprisonment or death.
+    It needs at least two training cases of life or death before it predicts them.
+    Bucket mode predicts the month count with the highest expected CAIL2018 term
+    score under the bucket probabilities.
+    """
+
+    def __init__(self, mode: str = "regression", alpha: float = 1.0):
+        self.mode = mode
+        self.alpha = alpha
+        self.kind_weights: np.ndarray | None = None
+        self.kind_intercepts: np.ndarray | None = None
+        self.kind_classes: list[int] = [_FIXED]
+        self.term_weights: np.ndarray | None = None
+        self.term_intercepts: np.ndarray | None = None
+        self.bucket_classes: list[int] = []
+        self.bucket_centers: np.ndarray | None = None
+
+    def config(self) -> dict:
+        return {"mode": self.mode, "alpha": self.alpha}
+
+    def fit(self, X, terms: Sequence[Term]) -> None:
+        kinds = np.array([_term_kind(term) for term in terms])
+        self._fit_kind(X, kinds)
+        fixed_rows = np.flatnonzero(kinds == _FIXED)
+        months = np.array([terms[i].months for i in fixed_rows], dtype=np.float64)
+        if len(fixed_rows) == 0:
+            months, fixed_rows = np.zeros(1), np.zeros(1, dtype=int)
+        if self.mode == "regression":
+            linear_model = require("sklearn.linear_model", "predict", "scikit-learn")
+            model = linear_model.Ridge(alpha=self.alpha).fit(X[fixed_rows], np.log1p(months))
+            self.term_weights = np.asarray(model.coef_, dtype=np.float32).reshape(1, -1)
+            self.term_intercepts = np.array([model.intercept_], dtype=np.float64)
+        else:
+            buckets = np.array([_bucket_of(int(m)) for m in months])
+            self.bucket_classes = sorted(set(buckets.tolist()))
+            self.bucket_centers = self._bucket_centers(months, buckets)
+            if len(self.bucket_classes) == 1:
+                self.term_weights = np.zeros((1, X.shape[1]), dtype=np.float32)
+                self.term_intercepts = np.zeros(1)
+            else:
+                linear_model = require("sklearn.linear_model", "predict", "scikit-learn")
+                model = linear_model.LogisticRegression(C=10.0, max_iter=300).fit(X[fixed_rows], buckets)
+                coef = np.asarray(model.coef_, dtype=np.float32)
+                intercept = np.asarray(model.intercept_, dtype=np.float64)
+                if len(self.bucket_classes) == 2:
+                    # Binary logistic regression keeps one row; expand to one row per class.
+                    coef = np.vstack([-coef / 2, coef / 2])
+                    intercept = np.array([-intercept[0] / 2, intercept[0] / 2])
+                self.term_weights, self.term_intercepts = coef, intercept
+
+    def _bucket_centers(self, months: np.ndarray, buckets: np.ndarray) -> np.ndarray:
+        return np.array([float(np.median(months[buckets == b])) for b in self.bucket_classes])
+
+    def _fit_kind(self, X, kinds: np.ndarray) -> None:
+        present = [k for k in (_FIXED, _LIFE, _DEATH) if (kinds == k).sum() >= (1 if k == _FIXED else 2)]
+        self.kind_classes = present or [_FIXED]
+        if len(self.kind_classes) < 2:
+            self.kind_weights = np.zeros((1, X.shape[1]), dtype=np.float32)
+            self.kind_intercepts = np.zeros(1)
+            return
+        mask = np.isin(kinds, self.kind_classes)
+        model = _svm(1.0, None).fit(X[mask], kinds[mask])
+        coef = np.asarray(model.coef_, dtype=np.float32)
+        intercept = np.asarray(model.intercept_, dtype=np.float64)
+        if len(self.kind_classes) == 2:
+            coef = np.vstack([-coef, coef])
+            intercept = np.array([-intercept[0], intercept[0]])
+        self.kind_weights, self.kind_intercepts = coef, intercept
+
+    def predict(self, X) -> list[Term]:
+        kind_scores = np.asarray(X @ self.kind_weights.T) + self.kind_intercepts
+        kinds = [self.kind_classes[int(np.argmax(row))] if len(self.kind_classes) > 1 else _FIXED
+                 for row in kind_scores]
+        months = self.predict_months(X)
+        result = []
+        for kind, month in zip(kinds, months):
+            if kind == _DEATH:
+                result.append(Term(months=0, death_penalty=True))
+            elif kind == _LIFE:
+                result.append(Term(months=0, life_imprisonment=True))
+            else:
+                result.append(Term(months=int(month)))
+        return result
+
+    def predict_months(self, X) -> np.ndarray:
+        raw = np.asarray(X @ self.term_weights.T) + self.term_intercepts
+        if self.mode == "regression":
+            return np.clip(np.rint(np.expm1(raw[:, 0])), 0, 300).astype(int)
+        if len(self.bucket_classes) <= 1:
+            center = self.bucket_centers[0] if self.bucket_centers is not None else 0.0
+            return np.full(raw.shape[0], int(round(center)))
+        exp = np.exp(raw - raw.max(axis=1, keepdims=True))
+        probabilities = exp / exp.sum(axis=1, keepdims=True)
+        return np.array([self._best_expected_months(row) for row in probabilities])
+
+    def _best_expected_months(self, probabilities: np.ndarray) -> int:
+        from tianping.prediction.metrics import term_case_score
+
+        best_months, best_value = 0, -1.0
+        for candidate in self.bucket_centers:
+            value = sum(p * term_case_score(Term(int(center)), Term(int(candidate)))
+                        for p, center in zip(probabilities, self.bucket_centers))
+            if value > best_value:
+                best_months, best_value = int(candidate), value
+        return best_months
+
+    def state(self) -> tuple[dict, dict]:
+        meta = {"config": self.config(), "kind_classes": self.kind_classes, "bucket_classes": self.bucket_classes}
+        arrays = {"kind_weights": self.kind_weights, "kind_intercepts": self.kind_intercepts,
+                  "term_weights": self.term_weights, "term_intercepts": self.term_intercepts}
+        if self.bucket_centers is not None:
+            arrays["bucket_centers"] = self.bucket_centers
+        return meta, arrays
+
+    @classmethod
+    def from_state(cls, meta: dict, arrays: dict) -> TermHead:
+        head = cls(**meta["config"])
+        head.kind_classes = meta["kind_classes"]
+        head.bucket_classes = meta["bucket_classes"]
+        head.kind_weights = arrays["kind_weights"]
+        head.kind_intercepts = arrays["kind_intercepts"]
+        head.term_weights = arrays["term_weights"]
+        head.term_intercepts = arrays["term_intercepts"]
+        head.bucket_centers = arrays.get("bucket_centers")
+        return head
+
