@@ -247,3 +247,21 @@ def test_real_lawbench_items(real_data):
     articles = load_lawbench(real_data / "lawbench" / "zero_shot" / "3-1.json")
     assert articles[4].given_charges == ["故意伤害", "故意毁坏财物"]
     assert articles[4].answer == "法条:刑法第234、275条"
+
+
+def test_loader_masks_personal_data(tmp_path):
+    import json
+
+    from tianping.datasets.loaders import load_cail
+
+    record = {"fact": "被害人张三（手机13800138000）被被告人盗窃人民币五千元。",
+              "meta": {"accusation": ["盗窃"], "relevant_articles": [264],
+                       "term_of_imprisonment": {"imprisonment": 6, "death_penalty": False,
+                                                "life_imprisonment": False}}}
+    path = tmp_path / "cases.jsonl"
+    path.write_text(json.dumps(record, ensure_ascii=False) + "\n", "utf-8")
+    masked = load_cail(path, anonymize="strict").cases[0].fact
+    assert "张三" not in masked
+    assert "13800138000" not in masked
+    assert "张某" in masked
+    assert load_cail(path).cases[0].fact == record["fact"]

@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "tianping.cli.cite",
     "tianping.cli.chat",
     "tianping.cli.anonymize",
+    "tianping.cli.finetune",
     "tianping.cli.draft",
     "tianping.cli.predict",
     "tianping.cli.serve",

@@ -10,7 +10,7 @@ import click
 from tianping.cli.output import emit_json, progress_factory, read_input, require_text
 from tianping.errors import InvalidInputError
 
-MODEL_CHOICES = ("tfidf", "grounded", "embed")
+MODEL_CHOICES = ("tfidf", "grounded", "embed", "finetune")
 
 
 def _field_overrides(values: tuple[str, ...]) -> dict[str, str]:

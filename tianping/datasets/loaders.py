@@ -85,8 +85,13 @@ def load_cases(
     require_labels: bool = True,
     on_error: str = "skip",
     list_separator: str = ";",
+    anonymize=None,
 ) -> Dataset:
     """Load cases from a JSON lines or CSV file.
+
+    ``anonymize`` masks personal data in each fact before the case is
+    returned, so it never reaches a model: ``True`` for the ``court`` policy,
+    or a policy name, YAML path or ``tianping.anonymize.Policy``.
 
     ``format="auto"`` picks CSV for a ``.csv`` name and JSON lines otherwise.
     With ``require_labels`` every case must have charges, articles and a term;
@@ -127,6 +132,13 @@ def load_cases(
                 ) from None
             bad.append(BadRecord(line, str(exc)))
 
+    if anonymize:
+        from tianping.anonymize import Anonymizer, resolve_policy
+
+        anonymizer = Anonymizer(resolve_policy(None if anonymize is True else anonymize))
+        for case in cases:
+            case.fact = anonymizer.mask(case.fact).text
+
     if bad:
         logger.warning("%s: skipped %d bad records (first at line %d)", file_path, len(bad), bad[0].line)
     if not cases:
@@ -137,10 +149,10 @@ def load_cases(
     return Dataset(cases=cases, bad_records=bad, source=str(file_path), encoding=encoding)
 
 
-def load_cail(path: str | Path, *, on_error: str = "skip", require_labels: bool = True) -> Dataset:
+def load_cail(path: str | Path, *, on_error: str = "skip", require_labels: bool = True, anonymize=None) -> Dataset:
     """Load a CAIL2018 JSON lines file (fact, meta.accusation, meta.relevant_articles, ...)."""
     return load_cases(path, format="jsonl", field_map=FieldMap(), on_error=on_error,
-                      require_labels=require_labels)
+                      require_labels=require_labels, anonymize=anonymize)
 
 
 def load_label_file(path: str | Path) -> list[str]:

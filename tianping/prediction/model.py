@@ -444,8 +444,14 @@ def create_model(kind: str, **settings) -> JudgmentModel:
 
 
 def _load_kinds() -> None:
-    # The grounded model registers itself when its module is imported.
+    # The grounded and fine-tuned models register themselves when their modules are imported.
     import tianping.prediction.grounded  # noqa: F401
+
+    try:
+        import tianping.finetune.judgment  # noqa: F401
+    except ImportError:
+        # The finetune extra (torch, transformers, peft) is not installed; that kind stays unavailable.
+        pass
 
 
 def load_model(directory: str | Path) -> JudgmentModel:

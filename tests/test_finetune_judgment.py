@@ -1,0 +1,48 @@
+"""The fine-tuned transformer behind the judgment-prediction interface: fit, predict, save, load."""
+
+import numpy as np
+import pytest
+
+from finetune_helpers import build_bert, make_cases
+
+pytest.importorskip("torch", reason="needs torch: pip install torch==2.13.0")
+pytest.importorskip("transformers", reason="needs the finetune extra: pip install 'tianping[finetune]'")
+pytest.importorskip("peft", reason="needs the finetune extra: pip install 'tianping[finetune]'")
+pytest.importorskip("sklearn", reason="needs the predict extra: pip install 'tianping[predict]'")
+
+from tianping.datasets.records import Case, Term  # noqa: E402
+from tianping.prediction.model import create_model, load_model  # noqa: E402
+
+ARTICLES = {"盗窃": 264, "诈骗": 266, "危险驾驶": 133}
+
+
+def _cases(count, seed):
+    return [Case(fact=case["text"], charges=case["labels"], articles=[ARTICLES[name] for name in case["labels"]],
+                 term=Term(months=case["months"]), line=index + 1)
+            for index, case in enumerate(make_cases(count, seed))]
+
+
+def test_finetune_kind_fit_save_load(tmp_path):
+    import tianping.finetune.judgment  # noqa: F401  (registers the kind)
+
+    model_dir = build_bert(tmp_path / "bert")
+    settings = {"model": {"path": str(model_dir), "max_length": 64},
+                "method": {"name": "lora"},
+                "training": {"max_steps": 4, "eval_steps": 2, "save_steps": 2, "learning_rate": 5e-3,
+                             "mixed_precision": "no"}}
+    model = create_model("finetune", featurizer=settings, folds=2)
+    model.fit(_cases(36, 1), _cases(9, 2))
+    facts = ["被告人醉酒驾驶机动车在道路上行驶", "被告人秘密窃取超市商品"]
+    predictions = model.predict(facts, article_texts=False)
+    assert len(predictions) == 2
+    assert all(0.0 <= prediction.confidence <= 1.0 for prediction in predictions)
+    assert predictions[0].term.months >= 0
+
+    saved = model.save(tmp_path / "judgment")
+    restored = load_model(saved)
+    assert restored.kind == "finetune"
+    before = model.probabilities(facts)
+    after = restored.probabilities(facts)
+    np.testing.assert_allclose(before.charges, after.charges, atol=1e-5)
+    np.testing.assert_allclose(before.articles, after.articles, atol=1e-5)
+    assert [term.months for term in before.terms] == [term.months for term in after.terms]

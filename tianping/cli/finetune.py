@@ -1,0 +1,176 @@
+"""``tianping finetune``: train, resume, export and try fine-tuned transformer models."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import click
+
+from tianping.cli.output import emit_json, read_input
+from tianping.errors import InvalidInputError
+
+
+def _quiet_transformers() -> None:
+    """Hide transformers' per-load reports and weight-loading bars; the training bar stays."""
+    try:
+        import transformers
+    except ImportError:
+        return
+    transformers.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+    logging.getLogger("peft").setLevel(logging.ERROR)
+
+
+def _print_summary(summary: dict) -> None:
+    click.echo(f"运行目录：{summary['run_dir']}")
+    click.echo(f"任务：{summary['task']}  方法：{summary['method']}  基座模型：{summary['base_model']}")
+    parameters = summary["parameters"]
+    click.echo(f"可训练参数：{parameters['trainable_parameters']:,} / {parameters['total_parameters']:,}"
+               f"（{parameters['trainable_percent']}%）")
+    data = summary["data"]
+    click.echo(f"数据：训练 {data['train']} 条（增强 {data['train_augmented']} 条），验证 {data['valid']} 条")
+    click.echo(f"训练：{summary['steps']} 步，{summary['train_seconds']} 秒，"
+               f"{summary['train_samples_per_second']} 样本/秒，训练损失 {summary['train_loss']:.4f}")
+    if summary.get("resumed_from"):
+        click.echo(f"从检查点续训：{summary['resumed_from']}")
+    click.echo(f"最佳 {summary['metric']}：{summary['best_metric']}（{summary['best_checkpoint']}）")
+    shown = {name: value for name, value in summary["final_metrics"].items()
+             if name not in ("runtime", "samples_per_second", "steps_per_second", "epoch")}
+    click.echo("最终验证指标：" + "，".join(f"{name} {value:.4f}" if isinstance(value, float) else f"{name} {value}"
+                                      for name, value in shown.items()))
+
+
+@click.group("finetune")
+def finetune() -> None:
+    """Fine-tune pretrained transformers on legal data: full, freezing, LoRA, AdaLoRA, IA3, prefix, prompt."""
+
+
+@finetune.command("check")
+@click.argument("config_path", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the validated configuration as JSON.")
+def check(config_path: Path, as_json: bool) -> None:
+    """Validate CONFIG (JSON or YAML) without loading any model."""
+    from tianping.finetune.config import load_config
+
+    config = load_config(config_path)
+    if as_json:
+        emit_json({"valid": True, "config": config.to_dict()})
+        return
+    click.echo(f"配置有效：任务 {config.task}，方法 {config.method.name}，输出目录 {config.output_dir}")
+
+
+@finetune.command("run")
+@click.argument("config_path", type=click.Path(path_type=Path))
+@click.option("--output-dir", help="Run directory; overrides output_dir in CONFIG.")
+@click.option("--max-steps", type=int, help="Optimiser steps; overrides training.max_steps in CONFIG.")
+@click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
+@click.option("--no-progress", is_flag=True, help="Do not draw the progress bar on standard error.")
+def run(config_path: Path, output_dir: str | None, max_steps: int | None, as_json: bool, no_progress: bool) -> None:
+    """Train as CONFIG describes; the run directory gets checkpoints, metrics and a model card."""
+    from tianping.finetune.config import load_config
+
+    overrides: dict = {}
+    if output_dir:
+        overrides["output_dir"] = output_dir
+    if max_steps is not None:
+        overrides["training"] = {"max_steps": max_steps}
+    # Validation happens here, before torch and the model are loaded.
+    config = load_config(config_path, overrides)
+    _quiet_transformers()
+    from tianping.finetune.engine import run as run_training
+
+    summary = run_training(config, progress=not no_progress)
+    emit_json(summary) if as_json else _print_summary(summary)
+
+
+@finetune.command("resume")
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
+@click.option("--no-progress", is_flag=True, help="Do not draw the progress bar on standard error.")
+def resume(run_dir: Path, as_json: bool, no_progress: bool) -> None:
+    """Continue the run in RUN_DIR from its latest checkpoint, with the same configuration and seed."""
+    _quiet_transformers()
+    from tianping.finetune.engine import resume as resume_training
+
+    summary = resume_training(run_dir, progress=not no_progress)
+    emit_json(summary) if as_json else _print_summary(summary)
+
+
+@finetune.command("export")
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option("--merge", is_flag=True, help="Merge the LoRA adapter into the base weights (checked against the adapter).")
+@click.option("--int8", "int8", is_flag=True, help="Dynamic int8 quantisation of the Linear layers.")
+@click.option("--onnx", "onnx", is_flag=True, help="ONNX export, checked with onnxruntime when installed.")
+@click.option("--overwrite", is_flag=True, help="Replace an earlier export of the same kind.")
+@click.option("--json", "as_json", is_flag=True, help="Print the export reports as JSON.")
+def export(run_dir: Path, merge: bool, int8: bool, onnx: bool, overwrite: bool, as_json: bool) -> None:
+    """Export the model of RUN_DIR to RUN_DIR/export/{merged,int8,onnx}."""
+    if not (merge or int8 or onnx):
+        raise InvalidInputError("没有选择导出方式", hint="请至少给出 --merge、--int8 或 --onnx 之一")
+    _quiet_transformers()
+    from tianping.finetune import export as exporter
+
+    reports = {}
+    if merge:
+        reports["merge"] = exporter.export_merged(run_dir, overwrite=overwrite)
+    if int8:
+        reports["int8"] = exporter.export_int8(run_dir, overwrite=overwrite)
+    if onnx:
+        reports["onnx"] = exporter.export_onnx(run_dir, overwrite=overwrite)
+    if as_json:
+        emit_json(reports)
+        return
+    if "merge" in reports:
+        report = reports["merge"]
+        click.echo(f"合并模型已写出：{report['path']}（{report['samples']} 个样本，最大输出差 "
+                   f"{report['max_abs_difference']:.3g} ≤ 容差 {report['tolerance']:.3g}）")
+    if "int8" in reports:
+        report = reports["int8"]
+        quality = {key: value for key, value in report["float32"].items() if key != "latency_ms"}
+        change = "，".join(f"{key} {value:.4f} → {report['int8'][key]:.4f}" for key, value in quality.items())
+        click.echo(f"int8 模型已写出：{report['path']}；单条延迟 {report['float32']['latency_ms']:.1f} → "
+                   f"{report['int8']['latency_ms']:.1f} 毫秒（加速 {report['speedup']:.2f} 倍）"
+                   + (f"；{change}" if change else "；没有带标注的验证数据，未比较准确率"))
+    if "onnx" in reports:
+        report = reports["onnx"]
+        line = f"ONNX 模型已写出：{report['path']}"
+        if "max_abs_difference" in report:
+            line += (f"；与 PyTorch 最大输出差 {report['max_abs_difference']:.3g}，单条延迟 "
+                     f"{report['pytorch_latency_ms']:.1f} → {report['onnxruntime_latency_ms']:.1f} 毫秒")
+        click.echo(line)
+
+
+@finetune.command("predict")
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.argument("source", required=False, default="-")
+@click.option("--json", "as_json", is_flag=True, help="Print predictions as JSON.")
+def predict(run_dir: Path, source: str, as_json: bool) -> None:
+    """Predict with the model of RUN_DIR, one text per line of SOURCE (a file, or - for standard input)."""
+    _quiet_transformers()
+    from tianping.finetune.inference import FinetunedModel
+
+    texts = [line.strip() for line in read_input(source).splitlines() if line.strip()]
+    if not texts:
+        raise InvalidInputError("没有待预测的文本", hint="每行一条文本")
+    model = FinetunedModel.load(run_dir)
+    if model.space.task == "sft":
+        results = [{"question": text, "answer": model.generate(text)} for text in texts]
+    else:
+        results = [{"text": text, **prediction} for text, prediction in zip(texts, model.predict(texts))]
+    if as_json:
+        emit_json(results)
+        return
+    for result in results:
+        if "answer" in result:
+            click.echo(f"{result['question']}\n→ {result['answer']}")
+        elif "label" in result:
+            click.echo(f"{result['label']}（{result['probabilities'][result['label']]:.3f}）\t{result['text'][:40]}")
+        elif "labels" in result:
+            click.echo(f"{'、'.join(result['labels']) or '（无）'}\t{result['text'][:40]}")
+        else:
+            click.echo(f"{result['value']:.2f}\t{result['text'][:40]}")
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(finetune)
