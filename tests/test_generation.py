@@ -158,7 +158,7 @@ def test_streaming_yields_pieces(llm):
 
 
 @pytest.mark.parametrize("kwargs", [
-    {"kind": "openai"}, {"kind": "openai", "base_url": "ftp://x"}, {"kind": "transformers"}, {"kind": "magic"},
+    {"kind": "openai"}, {"kind": "openai", "base_url": "ftp://x"}, {"kind": "magic"},
     {"kind": "openai", "base_url": "http://127.0.0.1:1/v1", "timeout": 0},
 ])
 def test_backend_config_errors(kwargs):
@@ -283,3 +283,8 @@ def test_bad_citation_never_unmarked(searcher, llm, reply, reason):
     assert citation["action"] in ("removed", "corrected")
     body = result["answer"].split("\n\n（注：")[0]
     assert citation["text"] not in body.replace(f"〔已删除无效引用：{citation['text']}〕", "")
+
+
+def test_transformers_backend_defaults_to_packaged_model():
+    backend = make_backend("transformers")
+    assert backend.model_dir == "gemma3-270m"

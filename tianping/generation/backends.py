@@ -16,6 +16,8 @@ from tianping.errors import InvalidInputError, TianpingError, require
 logger = logging.getLogger(__name__)
 
 DEFAULT_API_KEY_ENV = "TIANPING_LLM_API_KEY"
+# The name under which the fine-tuning engine knows its packaged default base model.
+DEFAULT_LOCAL_MODEL = "gemma3-270m"
 
 
 class BackendError(TianpingError):
@@ -166,6 +168,13 @@ class TransformersBackend:
             return
         transformers = require("transformers", "llm", "transformers")
         torch = require("torch", "llm", "torch")
+        if self.model_dir == DEFAULT_LOCAL_MODEL:
+            # The packaged Gemma-3-270m GGUF that the fine-tuning engine also uses; assembled on first use.
+            # NOTE: a base model, not instruction-tuned; loading takes about a minute on two CPU cores.
+            from tianping.finetune.models import resolve_model
+
+            source = resolve_model(DEFAULT_LOCAL_MODEL)
+            self.model_dir, self.gguf_file = str(source.directory), source.gguf_file
         options = {"local_files_only": True}
         if self.gguf_file:
             options["gguf_file"] = self.gguf_file
@@ -224,7 +233,5 @@ def make_backend(kind: str, *, model: str | None = None, base_url: str | None = 
         return OpenAICompatibleBackend(base_url, model or "default", api_key_env=api_key_env, timeout=timeout,
                                        params=params)
     if kind == "transformers":
-        if not model:
-            raise InvalidInputError("未指定本地模型目录", hint="请用 --model 指定本地模型目录")
-        return TransformersBackend(model, params=params)
+        return TransformersBackend(model or DEFAULT_LOCAL_MODEL, params=params)
     raise InvalidInputError(f"未知的后端：{kind}", hint="可选值：openai、transformers")
