@@ -27,7 +27,10 @@ def build_service_home(directory: Path) -> Path:
 def copy_home(source: Path, target: Path) -> Path:
     """Copy the store and index of a built home, without its keys and audit log."""
     target.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(source / "statutes.sqlite3", target / "statutes.sqlite3")
+    # The store runs in WAL mode: recent transactions may still be in the -wal file.
+    for suffix in ("", "-wal", "-shm"):
+        if (source / f"statutes.sqlite3{suffix}").exists():
+            shutil.copy2(source / f"statutes.sqlite3{suffix}", target / f"statutes.sqlite3{suffix}")
     shutil.copytree(source / "index", target / "index", dirs_exist_ok=True)
     return target
 

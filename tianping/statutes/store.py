@@ -140,6 +140,11 @@ class StatuteStore:
         self._alias_cache: dict[str, int] | None = None
 
     def close(self) -> None:
+        # Fold the write-ahead log into the main file, so copying statutes.sqlite3 alone copies everything.
+        try:
+            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error as error:
+            logger.debug("WAL checkpoint on close failed for %s: %s", self.path, error)
         self._conn.close()
 
     def __enter__(self) -> StatuteStore:
