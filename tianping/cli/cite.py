@@ -29,7 +29,12 @@ def check(source, date, as_json) -> None:
         emit_json(result)
     else:
         for item in result["citations"]:
-            mark = "?" if item["reason"] == "unchecked_article" else "✓" if item["valid"] else "✗"
+            if item["reason"] == "unchecked_article":
+                mark = "?"
+            elif item["valid"]:
+                mark = "✓"
+            else:
+                mark = "✗"
             click.echo(f"{mark} {item['text']}：{item['message']}")
             if item["diff"]:
                 click.echo(f"    差异（[-原文-]{{+引文+}}）：{item['diff']}")

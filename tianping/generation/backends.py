@@ -16,7 +16,7 @@ from tianping.errors import InvalidInputError, TianpingError, require
 logger = logging.getLogger(__name__)
 
 DEFAULT_API_KEY_ENV = "TIANPING_LLM_API_KEY"
-# The name under which the fine-tuning engine knows its packaged default base model.
+# The name that selects the packaged default base model, as in the fine-tuning engine's configs.
 DEFAULT_LOCAL_MODEL = "gemma3-270m"
 
 

@@ -210,9 +210,9 @@ class GroundedAnswerer:
         """Verify each citation in an LLM answer against the store and the sources.
 
         A valid citation of an article that is not among the sources is kept but
-        marked ``grounded: false``. An invalid one is replaced by the source
-        article of the successor law when the law was repealed and that article
-        is a source; otherwise it is removed from the text. Returns the new
+        marked ``grounded: false``. An invalid citation of a repealed law is
+        replaced by the successor law's article when that article is a source.
+        Any other invalid citation is removed from the text. Returns the new
         text, the checks and one line per change.
         """
         checks = self.verifier.check_text(answer, on_date)

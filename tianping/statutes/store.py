@@ -448,7 +448,7 @@ class StatuteStore:
             (law_id,),
         ).fetchall()
         versions = [Version(*row) for row in rows]
-        versions.sort(key=lambda version: (version_start(version), version.version_date or "", version.id))
+        versions.sort(key=version_order)
         return versions
 
     def current_version(self, law_id: int) -> Version:
@@ -559,8 +559,7 @@ class StatuteStore:
             if start > date:
                 continue
             current = chosen.get(version.law_id)
-            if current is None or (start, version.version_date or "", version.id) > (
-                    version_start(current), current.version_date or "", current.id):
+            if current is None or version_order(version) > version_order(current):
                 chosen[version.law_id] = version
         return chosen
 
@@ -570,6 +569,11 @@ class StatuteStore:
             """SELECT a.id, a.version_id, l.name, a.number_text, a.text FROM articles a
                JOIN versions v ON v.id = a.version_id JOIN laws l ON l.id = v.law_id ORDER BY a.id"""
         )
+
+
+def version_order(version: Version) -> tuple:
+    """Return the sort key of a law's versions: start date, then version date, then import order."""
+    return version_start(version), version.version_date or "", version.id
 
 
 def is_repealed_on(version: Version, date: str) -> bool:

