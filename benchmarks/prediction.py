@@ -49,7 +49,7 @@ def run_model(kind: str, data: str, queue) -> None:
     extra = load_label_file(root / "cail2018" / "accu.txt") if kind == "grounded" else []
 
     started = time.perf_counter()
-    model = create_model(kind, term_mode="buckets")
+    model = create_model(kind)
     model.fit(train, None, extra_charges=extra)
     training_seconds = time.perf_counter() - started
 

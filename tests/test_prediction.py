@@ -110,7 +110,7 @@ def test_save_load_identical(tiny_model, tmp_path):
     manifest = json.loads((tmp_path / "model" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["tianping_version"] == __import__("tianping").__version__
     assert manifest["kind"] == "tfidf"
-    assert manifest["settings"]["term_mode"] == "buckets"
+    assert manifest["settings"]["term_mode"] == "boosted"
 
 
 def test_load_other_version_fails(tiny_model, tmp_path):

@@ -11,6 +11,8 @@ from tianping.cli.output import emit_json, progress_factory, read_input, require
 from tianping.errors import InvalidInputError
 
 MODEL_CHOICES = ("tfidf", "grounded", "embed", "finetune")
+# The same modes as tianping.prediction.model.TERM_MODES, kept here so the CLI starts without NumPy.
+TERM_MODES = ("boosted", "buckets", "regression")
 
 
 def _field_overrides(values: tuple[str, ...]) -> dict[str, str]:
@@ -99,8 +101,9 @@ def register(cli: click.Group) -> None:
                   help="Model family.")
     @click.option("--charges", "charges_path", type=click.Path(dir_okay=False),
                   help="Extra charge names, one per line (e.g. accu.txt), that the grounded model may predict.")
-    @click.option("--term-mode", type=click.Choice(["buckets", "regression"]), default="buckets",
-                  show_default=True, help="Prison term as month buckets or ridge regression on log months.")
+    @click.option("--term-mode", type=click.Choice(TERM_MODES), default="boosted", show_default=True,
+                  help="Prison term: boosted trees over amounts, circumstances and charges; month buckets "
+                       "on text features; or ridge regression on log months.")
     @click.option("--field", "fields", multiple=True, metavar="NAME=PATH",
                   help="Map a field to a JSON path or CSV column, e.g. fact=text; repeatable.")
     @click.option("--on-error", type=click.Choice(["skip", "raise"]), default="skip", show_default=True,

@@ -15,6 +15,8 @@ import numpy as np
 
 from tianping.datasets.records import Term
 from tianping.errors import require
+from tianping.prediction.quantities import quantity_matrix
+from tianping.prediction.trees import BoostedTrees
 
 logger = logging.getLogger(__name__)
 
@@ -230,6 +232,9 @@ class LabelHead:
 TERM_BUCKET_EDGES = (0, 2, 4, 6, 9, 12, 18, 24, 36, 48, 60, 84, 120, 180)
 _FIXED, _LIFE, _DEATH = 0, 1, 2
 
+# Folds of the out-of-fold ridge predictions that the boosted term model learns from.
+RIDGE_FOLDS = 5
+
 
 def _term_kind(term: Term) -> int:
     if term.death_penalty:
@@ -247,12 +252,21 @@ def _bucket_of(months: int) -> int:
 
 
 class TermHead:
-    """Prison term: ridge regression on log(months + 1), or classification over month buckets.
+    """Prison term: a fixed-term model, plus a classifier for fixed term, life imprisonment or death.
 
-    A separate linear classifier decides fixed term, life imprisonment or death.
-    It needs at least two training cases of life or death before it predicts them.
-    Bucket mode predicts the month count with the highest expected CAIL2018 term
-    score under the bucket probabilities.
+    Modes of the fixed-term model:
+
+    * ``boosted``: gradient-boosted trees classify the term into month buckets
+      from the amounts, weights and circumstances in the facts
+      (``tianping.prediction.quantities``), the case's charges and a ridge
+      regression on the text features (out of fold during training);
+    * ``buckets``: logistic regression over month buckets on the text features;
+    * ``regression``: ridge regression on log(months + 1).
+
+    Both bucket modes predict the bucket median with the highest expected
+    CAIL2018 term score under the bucket probabilities. The life-or-death
+    classifier needs at least two training cases of life or death before it
+    predicts them.
     """
 
     def __init__(self, mode: str = "regression", alpha: float = 1.0):
@@ -265,11 +279,14 @@ class TermHead:
         self.term_intercepts: np.ndarray | None = None
         self.bucket_classes: list[int] = []
         self.bucket_centers: np.ndarray | None = None
+        self.trees: BoostedTrees | None = None
 
     def config(self) -> dict:
         return {"mode": self.mode, "alpha": self.alpha}
 
-    def fit(self, X, terms: Sequence[Term]) -> None:
+    def fit(self, X, terms: Sequence[Term], charges: np.ndarray | None = None,
+            facts: Sequence[str] | None = None) -> None:
+        """Fit on text features ``X``; the boosted mode also needs the charges (multi-hot) and the facts."""
         kinds = np.array([_term_kind(term) for term in terms])
         self._fit_kind(X, kinds)
         fixed_rows = np.flatnonzero(kinds == _FIXED)
@@ -277,27 +294,56 @@ class TermHead:
         if len(fixed_rows) == 0:
             months, fixed_rows = np.zeros(1), np.zeros(1, dtype=int)
         if self.mode == "regression":
-            linear_model = require("sklearn.linear_model", "predict", "scikit-learn")
-            model = linear_model.Ridge(alpha=self.alpha).fit(X[fixed_rows], np.log1p(months))
-            self.term_weights = np.asarray(model.coef_, dtype=np.float32).reshape(1, -1)
-            self.term_intercepts = np.array([model.intercept_], dtype=np.float64)
+            self.term_weights, self.term_intercepts = self._ridge(X[fixed_rows], np.log1p(months))
+            return
+        buckets = np.array([_bucket_of(int(m)) for m in months])
+        self.bucket_classes = sorted(set(buckets.tolist()))
+        self.bucket_centers = self._bucket_centers(months, buckets)
+        if self.mode == "boosted":
+            self.term_weights, self.term_intercepts = self._ridge(X[fixed_rows], np.log1p(months))
+            if len(self.bucket_classes) > 1:
+                held_out = self._held_out_ridge(X[fixed_rows], np.log1p(months))
+                features = self._boosted_features(held_out, charges[fixed_rows],
+                                                  [facts[i] for i in fixed_rows])
+                # Leaves of 10 cases on a full data set; smaller leaves let a few hundred cases split at all.
+                leaf = int(np.clip(len(fixed_rows) // 50, 2, 10))
+                self.trees = BoostedTrees.fit(features, buckets, min_samples_leaf=leaf)
+        elif len(self.bucket_classes) == 1:
+            self.term_weights = np.zeros((1, X.shape[1]), dtype=np.float32)
+            self.term_intercepts = np.zeros(1)
         else:
-            buckets = np.array([_bucket_of(int(m)) for m in months])
-            self.bucket_classes = sorted(set(buckets.tolist()))
-            self.bucket_centers = self._bucket_centers(months, buckets)
-            if len(self.bucket_classes) == 1:
-                self.term_weights = np.zeros((1, X.shape[1]), dtype=np.float32)
-                self.term_intercepts = np.zeros(1)
-            else:
-                linear_model = require("sklearn.linear_model", "predict", "scikit-learn")
-                model = linear_model.LogisticRegression(C=10.0, max_iter=300).fit(X[fixed_rows], buckets)
-                coef = np.asarray(model.coef_, dtype=np.float32)
-                intercept = np.asarray(model.intercept_, dtype=np.float64)
-                if len(self.bucket_classes) == 2:
-                    # Binary logistic regression keeps one row; expand to one row per class.
-                    coef = np.vstack([-coef / 2, coef / 2])
-                    intercept = np.array([-intercept[0] / 2, intercept[0] / 2])
-                self.term_weights, self.term_intercepts = coef, intercept
+            linear_model = require("sklearn.linear_model", "predict", "scikit-learn")
+            model = linear_model.LogisticRegression(C=10.0, max_iter=300).fit(X[fixed_rows], buckets)
+            coef = np.asarray(model.coef_, dtype=np.float32)
+            intercept = np.asarray(model.intercept_, dtype=np.float64)
+            if len(self.bucket_classes) == 2:
+                # Binary logistic regression keeps one row; expand to one row per class.
+                coef = np.vstack([-coef / 2, coef / 2])
+                intercept = np.array([-intercept[0] / 2, intercept[0] / 2])
+            self.term_weights, self.term_intercepts = coef, intercept
+
+    def _ridge(self, X, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        linear_model = require("sklearn.linear_model", "predict", "scikit-learn")
+        model = linear_model.Ridge(alpha=self.alpha).fit(X, targets)
+        return np.asarray(model.coef_, dtype=np.float32).reshape(1, -1), np.array([model.intercept_], dtype=np.float64)
+
+    def _held_out_ridge(self, X, targets: np.ndarray) -> np.ndarray:
+        """Return ridge predictions of log months for every row from fits that did not see it."""
+        if X.shape[0] < 2 * RIDGE_FOLDS:
+            return (np.asarray(X @ self.term_weights.T) + self.term_intercepts)[:, 0]
+
+        def fit_fold(X_part, Y_part):
+            return self._ridge(X_part, Y_part[:, 0])
+
+        def score_fold(state, X_part):
+            weights, intercepts = state
+            return np.asarray(X_part @ weights.T) + intercepts
+
+        return out_of_fold_scores(X, targets[:, None], RIDGE_FOLDS, fit_fold, score_fold)[:, 0]
+
+    @staticmethod
+    def _boosted_features(ridge: np.ndarray, charges: np.ndarray, facts: Sequence[str]) -> np.ndarray:
+        return np.hstack([quantity_matrix(list(facts)), np.asarray(charges, dtype=np.float64), ridge[:, None]])
 
     def _bucket_centers(self, months: np.ndarray, buckets: np.ndarray) -> np.ndarray:
         return np.array([float(np.median(months[buckets == b])) for b in self.bucket_classes])
@@ -318,11 +364,12 @@ class TermHead:
             intercept = np.array([-intercept[0], intercept[0]])
         self.kind_weights, self.kind_intercepts = coef, intercept
 
-    def predict(self, X) -> list[Term]:
+    def predict(self, X, charges: np.ndarray | None = None, facts: Sequence[str] | None = None) -> list[Term]:
+        """Predict terms; the boosted mode needs the charges (multi-hot) and the facts as in ``fit``."""
         kind_scores = np.asarray(X @ self.kind_weights.T) + self.kind_intercepts
         kinds = [self.kind_classes[int(np.argmax(row))] if len(self.kind_classes) > 1 else _FIXED
                  for row in kind_scores]
-        months = self.predict_months(X)
+        months = self.predict_months(X, charges, facts)
         result = []
         for kind, month in zip(kinds, months):
             if kind == _DEATH:
@@ -333,27 +380,28 @@ class TermHead:
                 result.append(Term(months=int(month)))
         return result
 
-    def predict_months(self, X) -> np.ndarray:
+    def predict_months(self, X, charges: np.ndarray | None = None, facts: Sequence[str] | None = None) -> np.ndarray:
         raw = np.asarray(X @ self.term_weights.T) + self.term_intercepts
         if self.mode == "regression":
             return np.clip(np.rint(np.expm1(raw[:, 0])), 0, 300).astype(int)
         if len(self.bucket_classes) <= 1:
             center = self.bucket_centers[0] if self.bucket_centers is not None else 0.0
             return np.full(raw.shape[0], int(round(center)))
-        exp = np.exp(raw - raw.max(axis=1, keepdims=True))
-        probabilities = exp / exp.sum(axis=1, keepdims=True)
-        return np.array([self._best_expected_months(row) for row in probabilities])
+        if self.mode == "boosted":
+            if charges is None or facts is None:
+                raise ValueError("the boosted term model needs the charges and the facts")
+            probabilities = self.trees.probabilities(self._boosted_features(raw[:, 0], charges, facts))
+        else:
+            exp = np.exp(raw - raw.max(axis=1, keepdims=True))
+            probabilities = exp / exp.sum(axis=1, keepdims=True)
+        return self.bucket_centers[np.argmax(probabilities @ self._expected_scores(), axis=1)].astype(int)
 
-    def _best_expected_months(self, probabilities: np.ndarray) -> int:
+    def _expected_scores(self) -> np.ndarray:
+        """Return the CAIL2018 score of predicting each bucket median (columns) when the gold is each (rows)."""
         from tianping.prediction.metrics import term_case_score
 
-        best_months, best_value = 0, -1.0
-        for candidate in self.bucket_centers:
-            value = sum(p * term_case_score(Term(int(center)), Term(int(candidate)))
-                        for p, center in zip(probabilities, self.bucket_centers))
-            if value > best_value:
-                best_months, best_value = int(candidate), value
-        return best_months
+        centers = [int(center) for center in self.bucket_centers]
+        return np.array([[term_case_score(Term(gold), Term(candidate)) for candidate in centers] for gold in centers])
 
     def state(self) -> tuple[dict, dict]:
         meta = {"config": self.config(), "kind_classes": self.kind_classes, "bucket_classes": self.bucket_classes}
@@ -361,6 +409,8 @@ class TermHead:
                   "term_weights": self.term_weights, "term_intercepts": self.term_intercepts}
         if self.bucket_centers is not None:
             arrays["bucket_centers"] = self.bucket_centers
+        if self.trees is not None:
+            arrays.update(self.trees.arrays("term_trees"))
         return meta, arrays
 
     @classmethod
@@ -373,5 +423,7 @@ class TermHead:
         head.term_weights = arrays["term_weights"]
         head.term_intercepts = arrays["term_intercepts"]
         head.bucket_centers = arrays.get("bucket_centers")
+        if "term_trees_roots" in arrays:
+            head.trees = BoostedTrees.from_arrays("term_trees", arrays)
         return head
 

@@ -44,6 +44,8 @@ DEFAULT_ABSTAIN_BELOW = 0.3
 # article scores within 0.7 points of each other.
 DEFAULT_ARTICLE_FROM_CHARGES = 0.5
 
+TERM_MODES = ("boosted", "buckets", "regression")
+
 Progress = Callable[[int], None]
 ProgressFactory = Callable[[int, str], Progress]
 
@@ -108,11 +110,11 @@ class JudgmentModel:
     featurizer_class: type = TfidfFeaturizer
 
     def __init__(self, *, C: float = 1.0, class_weight: str | None = "balanced", folds: int = 3,
-                 term_mode: str = "buckets", term_alpha: float = 1.0,
+                 term_mode: str = "boosted", term_alpha: float = 1.0,
                  article_from_charges: float = DEFAULT_ARTICLE_FROM_CHARGES,
                  abstain_below: float = DEFAULT_ABSTAIN_BELOW, featurizer: dict | None = None):
-        if term_mode not in ("regression", "buckets"):
-            raise InvalidInputError(f"刑期模式无效：{term_mode!r}", hint="请使用 regression 或 buckets")
+        if term_mode not in TERM_MODES:
+            raise InvalidInputError(f"刑期模式无效：{term_mode!r}", hint=f"请使用 {'、'.join(TERM_MODES)} 之一")
         if not 0.0 <= abstain_below <= 1.0:
             raise InvalidInputError(f"拒答阈值应在 0 到 1 之间：{abstain_below}", hint="例如 0.3")
         if not 0.0 <= article_from_charges <= 1.0:
@@ -154,7 +156,8 @@ class JudgmentModel:
         logger.info("training %s on %d cases: %d charges, %d articles", self.kind, len(train),
                     len(self.charge_vocab), len(self.article_vocab))
 
-        X = self._fit_features([case.fact for case in train], progress_factory)
+        facts = [case.fact for case in train]
+        X = self._fit_features(facts, progress_factory)
         X_valid = self.featurizer.transform([case.fact for case in valid]) if valid else None
         Y_charges = self.charge_vocab.encode([case.charges for case in train])
         Y_articles = self.article_vocab.encode([case.articles for case in train])
@@ -169,7 +172,7 @@ class JudgmentModel:
         self.article_head.thresholds, self.article_head.global_threshold = tune_thresholds(combined, targets)
 
         self.term_head = TermHead(mode=self.settings["term_mode"], alpha=self.settings["term_alpha"])
-        self.term_head.fit(X, [case.term for case in train])
+        self.term_head.fit(X, [case.term for case in train], charges=Y_charges, facts=facts)
         self._after_fit(train, X)
         self.training_info = {"train_cases": len(train), "valid_cases": len(valid) if valid else 0,
                               "seconds": round(time.perf_counter() - started, 1),
@@ -220,10 +223,19 @@ class JudgmentModel:
                 raise InvalidInputError(f"给定罪名 {len(charges)} 组，案例 {len(facts)} 个，数量不一致",
                                         hint="请为每个案例给出一组罪名")
             charge_probabilities = self._given_charges(charges)
+            charge_sets = charge_probabilities
+        else:
+            charge_sets = self._multi_hot(decide(charge_probabilities, self.charge_head.thresholds))
         article_probabilities = self._combine_articles(self.article_head.probabilities(X), charge_probabilities)
         article_probabilities = self._adjust_articles(article_probabilities, charge_probabilities)
         return Probabilities(charges=charge_probabilities, articles=article_probabilities,
-                             terms=self.term_head.predict(X), features=X)
+                             terms=self.term_head.predict(X, charge_sets, facts), features=X)
+
+    def _multi_hot(self, chosen: list[list[int]]) -> np.ndarray:
+        matrix = np.zeros((len(chosen), len(self.charge_vocab)))
+        for row, columns in enumerate(chosen):
+            matrix[row, columns] = 1.0
+        return matrix
 
     def _charge_probabilities(self, X, facts: Sequence[str]) -> np.ndarray:
         return self.charge_head.probabilities(X)

@@ -1,0 +1,69 @@
+"""The boosted prison-term model: quantities read from facts, trees stored as arrays, save and load."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from tianping.prediction import create_model, load_model
+from tianping.prediction.quantities import (
+    CIRCUMSTANCES, FEATURE_NAMES, amounts, fact_quantities, quantity_matrix, small_number, weights_in_grams)
+from tianping.prediction.trees import BoostedTrees
+from test_prediction import NEW_FACTS, _cases
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("3", 3), ("12", 12), ("三", 3), ("两", 2), ("十", 10), ("十二", 12), ("二十", 20), ("三十五", 35)])
+def test_small_number(text, value):
+    assert small_number(text) == value
+
+
+def test_amounts_and_weights():
+    fact = ("被告人先后三次盗窃，窃得现金1500元、手机一部价值人民币3.5万元，另查获海洛因12.3克、"
+            "甲基苯丙胺1.2千克，案号20191234567890123元不计。")
+    assert amounts(fact) == [1500.0, 35000.0]
+    assert weights_in_grams(fact) == [12.3, 1200.0]
+
+
+def test_fact_quantities_values():
+    fact = "被告人醉酒驾驶机动车，血液酒精含量为180mg/100ml。2019年3月被查获，系累犯，到案后如实供述。"
+    row = fact_quantities(fact)
+    assert len(row) == len(FEATURE_NAMES) == 10 + len(CIRCUMSTANCES)
+    named = dict(zip(FEATURE_NAMES, row))
+    assert named["log_max_amount"] == 0.0
+    assert named["blood_alcohol_per_100"] == pytest.approx(1.8)
+    assert named["log_fact_chars"] == pytest.approx(math.log1p(len(fact)))
+    assert named["defendant_mentions"] == 1
+    assert named["dated_events"] == 1
+    assert [name for name, value in named.items() if name.startswith("has_") and value] == \
+        ["has_累犯", "has_如实供述", "has_醉酒"]
+    assert quantity_matrix([fact, fact]).shape == (2, len(FEATURE_NAMES))
+    assert quantity_matrix([]).shape == (0, len(FEATURE_NAMES))
+
+
+@pytest.mark.parametrize("classes", [2, 3, 6])
+def test_trees_match_scikit_learn(classes):
+    ensemble = pytest.importorskip("sklearn.ensemble")
+    rng = np.random.default_rng(classes)
+    X = rng.random((300, 5))
+    y = np.minimum((X[:, 0] * classes).astype(int), classes - 1)
+    model = ensemble.HistGradientBoostingClassifier(max_iter=25, early_stopping=False, random_state=0).fit(X, y)
+    trees = BoostedTrees.from_sklearn(model)
+    sample = rng.random((50, 5))
+    np.testing.assert_allclose(trees.probabilities(sample), model.predict_proba(sample), rtol=0, atol=1e-12)
+    restored = BoostedTrees.from_arrays("t", trees.arrays("t"))
+    np.testing.assert_array_equal(restored.probabilities(sample), trees.probabilities(sample))
+    assert list(restored.classes) == list(range(classes))
+
+
+def test_boosted_term_orders_offences(tmp_path):
+    model = create_model("tfidf").fit(_cases())
+    assert model.settings["term_mode"] == "boosted"
+    terms = model.probabilities(NEW_FACTS).terms
+    # Fraud cases were sentenced to 30-42 months, theft to 6-10 and drunk driving to 2-3.
+    assert terms[1].months > terms[0].months > terms[2].months
+    model.save(tmp_path / "model")
+    loaded = load_model(tmp_path / "model")
+    assert loaded.probabilities(NEW_FACTS).terms == terms

@@ -1,0 +1,89 @@
+"""Numbers and circumstances written in the facts that drive the length of a sentence.
+
+Sentencing under the Criminal Law depends on amounts (盗窃、诈骗 数额较大 /
+巨大 / 特别巨大), drug quantities in grams, blood alcohol, how many times an
+act was repeated, injuries, and circumstances such as 累犯, 自首 or 谅解. Word
+n-grams see these words but not the size of a number, so the prison-term model
+also gets them as a small dense vector.
+
+Only Arabic numerals are read as amounts and weights (人民币 3.5万元, 海洛因
+12.3克); amounts written in Chinese numerals are not.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+
+_NUMBER = r"(\d+(?:\.\d+)?)"
+_AMOUNT = re.compile(_NUMBER + r"\s*(万)?余?多?元")
+_WEIGHT = re.compile(_NUMBER + r"\s*(千克|公斤|克)")
+_ALCOHOL = re.compile(_NUMBER + r"\s*(?:mg|毫克)\s*/\s*(?:100\s*ml|100\s*毫升|百毫升)", re.IGNORECASE)
+_TIMES = re.compile(r"([\d一二两三四五六七八九十]+)\s*次")
+_DATE = re.compile(r"(?:19|20)\d{2}年\d{1,2}月")
+# Amounts above this are misread numbers (case numbers, phone numbers), not money.
+_MAX_AMOUNT = 1e10
+
+# Words whose presence matters for the sentence; each becomes a 0/1 feature.
+CIRCUMSTANCES = (
+    "累犯", "前科", "曾因", "刑满释放", "自首", "如实供述", "坦白", "谅解", "赔偿", "退赃", "退赔", "退还",
+    "未遂", "从犯", "主犯", "多次", "轻微伤", "轻伤", "重伤", "死亡", "伤残", "毒品", "海洛因", "甲基苯丙胺",
+    "贩卖", "持刀", "入户", "携带凶器", "数额巨大", "数额特别巨大", "情节严重", "情节特别严重", "醉酒",
+    "逃逸", "全部责任", "主要责任", "未成年", "取保候审", "盗窃", "诈骗", "抢劫", "故意伤害", "强奸", "杀",
+    "枪", "假币", "发票", "信用卡", "赌博", "容留", "卖淫",
+)
+
+FEATURE_NAMES = (
+    "log_max_amount", "log_total_amount", "amount_mentions", "log_max_grams", "log_total_grams",
+    "blood_alcohol_per_100", "log_max_times", "log_fact_chars", "defendant_mentions", "dated_events",
+) + tuple(f"has_{word}" for word in CIRCUMSTANCES)
+
+_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+
+
+def small_number(text: str) -> int:
+    """Read a count written in digits or in Chinese numerals up to 99 (三, 十二, 二十)."""
+    if text.isdigit():
+        return int(text)
+    if "十" not in text:
+        return _DIGITS.get(text, 0)
+    tens, _, units = text.partition("十")
+    return (_DIGITS.get(tens, 1) if tens else 1) * 10 + _DIGITS.get(units, 0)
+
+
+def amounts(fact: str) -> list[float]:
+    """Return the amounts of money in yuan written in the facts (3.5万元 is 35000)."""
+    found = []
+    for number, ten_thousand in _AMOUNT.findall(fact):
+        value = float(number) * (10_000 if ten_thousand else 1)
+        if value < _MAX_AMOUNT:
+            found.append(value)
+    return found
+
+
+def weights_in_grams(fact: str) -> list[float]:
+    return [float(number) * (1000 if unit in ("千克", "公斤") else 1) for number, unit in _WEIGHT.findall(fact)]
+
+
+def fact_quantities(fact: str) -> np.ndarray:
+    """Return the features of one fact, in the order of ``FEATURE_NAMES``."""
+    money = amounts(fact)
+    grams = weights_in_grams(fact)
+    alcohol = [float(value) for value in _ALCOHOL.findall(fact)]
+    times = [small_number(value) for value in _TIMES.findall(fact)]
+    values = [
+        math.log1p(max(money, default=0.0)), math.log1p(sum(money)), len(money),
+        math.log1p(max(grams, default=0.0)), math.log1p(sum(grams)), max(alcohol, default=0.0) / 100,
+        math.log1p(max(times, default=0)), math.log1p(len(fact)), fact.count("被告人"), len(_DATE.findall(fact)),
+    ]
+    values.extend(1.0 if word in fact else 0.0 for word in CIRCUMSTANCES)
+    return np.array(values, dtype=np.float64)
+
+
+def quantity_matrix(facts) -> np.ndarray:
+    """Return one row of ``fact_quantities`` per fact."""
+    if not facts:
+        return np.zeros((0, len(FEATURE_NAMES)))
+    return np.vstack([fact_quantities(fact) for fact in facts])
