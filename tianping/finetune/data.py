@@ -188,6 +188,11 @@ def augment(examples: Examples, config: RunConfig) -> Examples:
         return examples
     variants = augment_texts(examples.texts, config.augment.copies, config.augment.synonym_probability,
                              config.training.seed)
+    return add_variants(examples, variants)
+
+
+def add_variants(examples: Examples, variants: Sequence[tuple[int, str]]) -> Examples:
+    """Append ``(source index, new text)`` variants, each with the target (and answer) of its source."""
     texts = examples.texts + [text for _, text in variants]
     targets = examples.targets + [examples.targets[i] for i, _ in variants] if examples.targets else []
     answers = None

@@ -7,12 +7,19 @@ A run directory holds:
 - ``metrics.jsonl``: one JSON object per evaluation (step, epoch, metrics);
 - ``checkpoints/checkpoint-N``: Trainer checkpoints (weights, optimiser, scheduler, RNG states);
 - ``tensorboard/``: TensorBoard event files when tensorboard is installed;
+- ``mlflow.db`` and ``mlflow.json``: the MLflow store and run id when ``tracking.mlflow`` is on;
+- ``back_translation.jsonl``: the translator's answers when back-translation is on;
 - ``model/``: the final model (the best checkpoint by the chosen metric), with tokenizer;
 - ``summary.json`` and ``README.md``: the run summary and a generated model card.
+
+With ``training.seeds`` the directory holds one such member run per seed
+(``seed-N/``), ``ensemble.json`` naming them, and a ``summary.json`` with the
+validation metrics of the averaged predictions.
 """
 
 from __future__ import annotations
 
+import copy
 import inspect
 import json
 import logging
@@ -25,11 +32,14 @@ from pathlib import Path
 
 from tianping.errors import InvalidInputError, NotFoundError, TianpingError, require
 from tianping.finetune import card
+from tianping.finetune.backtranslate import CACHE_NAME as BACK_TRANSLATION_NAME
+from tianping.finetune.backtranslate import back_translate, read_cache, write_cache
 from tianping.finetune.config import CONFIG_NAME, LOWER_IS_BETTER, RunConfig, load_config
 from tianping.finetune.data import (
     Collator,
     EncodedDataset,
     TaskSpace,
+    add_variants,
     augment,
     build_space,
     encode,
@@ -37,7 +47,7 @@ from tianping.finetune.data import (
     read_records,
     split_valid,
 )
-from tianping.finetune.inference import LABELS_NAME, MODEL_DIR
+from tianping.finetune.inference import ENSEMBLE_NAME, LABELS_NAME, MODEL_DIR
 from tianping.finetune.models import (
     ModelSource,
     apply_method,
@@ -73,10 +83,15 @@ class Prepared:
     train: EncodedDataset
     valid: EncodedDataset
     counts: dict
+    back_translations: list[dict] | None = None
 
 
-def load_data(config: RunConfig):
-    """Read, split and augment the data; return (train examples, valid examples, space, counts)."""
+def load_data(config: RunConfig, run_dir: Path | None = None):
+    """Read, split and augment the data; return (train examples, valid examples, space, counts, translations).
+
+    ``translations`` are the back-translation cache entries (None when it is off);
+    the cache in ``run_dir`` is read first, so a resumed run reuses its answers.
+    """
     train_records = read_records(config.data.train)
     if config.data.max_train_samples:
         train_records = train_records[: config.data.max_train_samples]
@@ -90,9 +105,19 @@ def load_data(config: RunConfig):
         train, valid = split_valid(train, config.data.valid_fraction, config.training.seed)
     space = build_space(config, train)
     original = len(train.texts)
-    train = augment(train, config)
+    settings = config.augment.back_translation
+    paraphrases, translations, translation_counts = [], None, None
+    if settings.translator != "none":
+        # NOTE: under torchrun every process calls the translator for texts missing from the
+        # cache; a translator that answers differently per call gives the processes different data.
+        cache = read_cache(run_dir / BACK_TRANSLATION_NAME) if run_dir is not None else {}
+        paraphrases, translations, translation_counts = back_translate(train.texts, settings, cache)
+    # Both kinds of variants index the original texts, which stay at the front of the list.
+    train = add_variants(augment(train, config), paraphrases)
     counts = {"train": original, "train_augmented": len(train.texts) - original, "valid": len(valid.texts)}
-    return train, valid, space, counts
+    if translation_counts is not None:
+        counts["back_translation"] = translation_counts
+    return train, valid, space, counts, translations
 
 
 def total_steps(config: RunConfig, train_size: int, world_size: int = 1) -> int:
@@ -104,10 +129,10 @@ def total_steps(config: RunConfig, train_size: int, world_size: int = 1) -> int:
     return max(1, math.ceil(per_epoch * config.training.epochs))
 
 
-def prepare(config: RunConfig) -> Prepared:
+def prepare(config: RunConfig, run_dir: Path | None = None) -> Prepared:
     """Load data, tokenizer and model, and apply the fine-tuning method."""
     transformers = require("transformers", "finetune")
-    train_examples, valid_examples, space, counts = load_data(config)
+    train_examples, valid_examples, space, counts, translations = load_data(config, run_dir)
     source = resolve_model(config.model.path, config.model.gguf_file)
     tokenizer = load_tokenizer(source)
     train = encode(train_examples, space, tokenizer, config.model.max_length)
@@ -117,7 +142,7 @@ def prepare(config: RunConfig) -> Prepared:
     model = load_base_model(config, source, space, tokenizer)
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     model = apply_method(model, config, total_steps(config, len(train), world_size))
-    return Prepared(config, source, space, tokenizer, model, train, valid, counts)
+    return Prepared(config, source, space, tokenizer, model, train, valid, counts, translations)
 
 
 def _precision(config: RunConfig) -> dict:
@@ -205,7 +230,7 @@ def _tensorboard_available() -> bool:
     return True
 
 
-def build_trainer(prepared: Prepared, run_dir: Path, progress: bool = True):
+def build_trainer(prepared: Prepared, run_dir: Path, progress: bool = True, tracker=None):
     from tianping.finetune.trainer import (
         AdaLoraCallback,
         FinetuneTrainer,
@@ -227,6 +252,10 @@ def build_trainer(prepared: Prepared, run_dir: Path, progress: bool = True):
         callbacks.append(transformers.EarlyStoppingCallback(early_stopping_patience=config.training.early_stopping_patience))
     if config.method.name == "adalora":
         callbacks.append(AdaLoraCallback(prepared.model))
+    if tracker is not None:
+        from tianping.finetune.tracking import mlflow_callback
+
+        callbacks.append(mlflow_callback(tracker))
     if config.training.gradient_checkpointing and hasattr(prepared.model, "enable_input_require_grads"):
         # With frozen embeddings, checkpointed blocks need inputs that require grad.
         prepared.model.enable_input_require_grads()
@@ -278,7 +307,9 @@ def _is_main_process() -> bool:
 
 
 def run(config: RunConfig, *, progress: bool = True, resume: bool = False) -> dict:
-    """Train a model as ``config`` describes and return the run summary."""
+    """Train a model as ``config`` describes and return the run summary (with seeds: the ensemble summary)."""
+    if config.training.seeds:
+        return run_ensemble(config, progress=progress, resume=resume)
     run_dir = Path(config.output_dir)
     checkpoint = None
     if resume:
@@ -289,7 +320,8 @@ def run(config: RunConfig, *, progress: bool = True, resume: bool = False) -> di
 
     # The run directory is written only after data, tokenizer and model loaded, so a
     # run that fails on its inputs leaves no directory that blocks the next attempt.
-    prepared = prepare(config)
+    prepared = prepare(config, run_dir if resume else None)
+    tracker = None
     if _is_main_process():
         run_dir.mkdir(parents=True, exist_ok=True)
         config.save(run_dir)
@@ -300,19 +332,34 @@ def run(config: RunConfig, *, progress: bool = True, resume: bool = False) -> di
             _truncate_metrics(run_dir / METRICS_NAME, int(state.get("global_step", 0)))
         (run_dir / LABELS_NAME).write_text(json.dumps(prepared.space.to_dict(), ensure_ascii=False, indent=1),
                                            encoding="utf-8")
-    trainer = build_trainer(prepared, run_dir, progress=progress)
+        if prepared.back_translations is not None:
+            write_cache(run_dir / BACK_TRANSLATION_NAME, prepared.back_translations)
+        if config.tracking.mlflow:
+            from tianping.finetune.tracking import MlflowTracker
+
+            tracker = MlflowTracker(config, run_dir)
+            tracker.start(resume=checkpoint is not None)
+    trainer = build_trainer(prepared, run_dir, progress=progress, tracker=tracker)
     started = time.perf_counter()
     torch = require("torch", "finetune")
     try:
-        result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
-    except torch.OutOfMemoryError as exc:
-        raise TrainingFailedError(f"训练时显存或内存不足：{exc}", hint="请减小 training.batch_size、model.max_length，"
-                                  "或开启 training.gradient_checkpointing、改用 lora") from None
-    seconds = time.perf_counter() - started
-    final = trainer.evaluate()
+        try:
+            result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+        except torch.OutOfMemoryError as exc:
+            raise TrainingFailedError(f"训练时显存或内存不足：{exc}", hint="请减小 training.batch_size、model.max_length，"
+                                      "或开启 training.gradient_checkpointing、改用 lora") from None
+        seconds = time.perf_counter() - started
+        final = trainer.evaluate()
+    except BaseException:
+        if tracker is not None:
+            tracker.finish("FAILED")
+        raise
     final = {key[5:] if key.startswith("eval_") else key: value for key, value in final.items()}
     if config.task == "sft" and "loss" in final:
         final["perplexity"] = float(math.exp(min(final["loss"], 50.0)))
+    if tracker is not None:
+        tracker.log_metrics(final, trainer.state.global_step, prefix="final_")
+        tracker.finish()
 
     summary = {
         "run_dir": str(run_dir),
@@ -366,6 +413,81 @@ def resume(run_dir: str | Path, progress: bool = True) -> dict:
     config = load_config(config_path)
     config.output_dir = str(directory)
     return run(config, progress=progress, resume=True)
+
+
+# ------------------------------------------------------------ several seeds
+
+
+def member_config(config: RunConfig, seed: int) -> RunConfig:
+    """Return the configuration of the member run for ``seed``: one seed, in ``OUTPUT_DIR/seed-N``."""
+    member = copy.deepcopy(config)
+    member.training.seed = seed
+    member.training.seeds = None
+    member.output_dir = str(Path(config.output_dir) / f"seed-{seed}")
+    return member
+
+
+def run_ensemble(config: RunConfig, *, progress: bool = True, resume: bool = False) -> dict:
+    """Train one member run per seed of ``training.seeds``, then score the averaged predictions on validation.
+
+    Resuming skips finished members, resumes a started one and starts the rest.
+    """
+    run_dir = Path(config.output_dir)
+    if _is_main_process():
+        if not resume and (run_dir / CONFIG_NAME).exists():
+            raise InvalidInputError(f"运行目录已存在：{run_dir}", code="run_exists",
+                                    hint=f"续训请运行 tianping finetune resume {run_dir}，或换一个 output_dir")
+        run_dir.mkdir(parents=True, exist_ok=True)
+        config.save(run_dir)
+        members = [f"seed-{seed}" for seed in config.training.seeds]
+        (run_dir / ENSEMBLE_NAME).write_text(
+            json.dumps({"seeds": config.training.seeds, "members": members}, indent=1), encoding="utf-8")
+    summaries = []
+    for seed in config.training.seeds:
+        member = member_config(config, seed)
+        member_dir = Path(member.output_dir)
+        if (member_dir / SUMMARY_NAME).is_file():
+            logger.info("member %s is finished; skipping it", member_dir)
+            summaries.append(json.loads((member_dir / SUMMARY_NAME).read_text(encoding="utf-8")))
+            continue
+        logger.info("training member %s with seed %d", member_dir, seed)
+        summaries.append(run(member, progress=progress, resume=(member_dir / CONFIG_NAME).is_file()))
+    if not _is_main_process():
+        return summaries[-1]
+    summary = {
+        "run_dir": str(run_dir),
+        "task": config.task,
+        "method": config.method.name,
+        "seeds": config.training.seeds,
+        "members": [{"run_dir": item["run_dir"], "final_metrics": item["final_metrics"]} for item in summaries],
+        "metric": config.metric_name,
+        "final_metrics": ensemble_metrics(config, run_dir),
+    }
+    (run_dir / SUMMARY_NAME).write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
+    return summary
+
+
+def ensemble_metrics(config: RunConfig, run_dir: Path) -> dict:
+    """Return the task metrics of the members' averaged predictions on the validation set."""
+    import numpy as np
+
+    from tianping.finetune.inference import EnsembleModel
+    from tianping.finetune.trainer import classification_metrics, multilabel_metrics
+
+    member = member_config(config, config.training.seeds[0])
+    _, valid, _, _, _ = load_data(member, Path(member.output_dir))
+    model = EnsembleModel.load(run_dir)
+    labels = model.space.labels
+    if config.task == "regression":
+        values = np.array([item["value"] for item in model.predict(valid.texts)])
+        errors = values - np.array(valid.targets, dtype=float)
+        return {"mae": float(np.mean(np.abs(errors))), "rmse": float(np.sqrt(np.mean(errors ** 2)))}
+    probabilities = model.probabilities(valid.texts)
+    if config.task == "classification":
+        gold = np.array([labels.index(target) for target in valid.targets])
+        return classification_metrics(np.argmax(probabilities, axis=-1), gold, len(labels))
+    gold = np.array([[label in target for label in labels] for target in valid.targets])
+    return multilabel_metrics(probabilities >= config.training.threshold, gold)
 
 
 def read_metrics(run_dir: str | Path) -> list[dict]:

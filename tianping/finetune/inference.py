@@ -14,12 +14,25 @@ from tianping.finetune.data import TaskSpace, encode_sft
 
 LABELS_NAME = "labels.json"
 MODEL_DIR = "model"
+ENSEMBLE_NAME = "ensemble.json"
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:
     shifted = logits - logits.max(axis=-1, keepdims=True)
     exponent = np.exp(shifted)
     return exponent / exponent.sum(axis=-1, keepdims=True)
+
+
+def _label_results(probabilities: np.ndarray, space: TaskSpace, threshold: float) -> list[dict]:
+    results = []
+    for row in probabilities:
+        scores = {label: round(float(p), 6) for label, p in zip(space.labels, row)}
+        if space.task == "classification":
+            results.append({"label": space.labels[int(np.argmax(row))], "probabilities": scores})
+        else:
+            chosen = [label for label, p in zip(space.labels, row) if p >= threshold]
+            results.append({"labels": chosen, "probabilities": scores})
+    return results
 
 
 class FinetunedModel:
@@ -46,7 +59,7 @@ class FinetunedModel:
         if not config_path.is_file():
             raise NotFoundError(f"{run_dir} 不是微调运行目录（缺少 {CONFIG_NAME}）",
                                 hint="请指定 tianping finetune run 的 output_dir")
-        config = load_config(config_path)
+        config = load_config(config_path, for_training=False)
         directory = Path(model_dir) if model_dir else run_dir / MODEL_DIR
         labels_path = directory / LABELS_NAME
         if not labels_path.is_file():
@@ -101,21 +114,17 @@ class FinetunedModel:
             return 1.0 / (1.0 + np.exp(-logits))
         raise InvalidInputError(f"{self.space.task} 模型没有标签概率", hint="回归模型请使用 predict")
 
+    def values(self, texts: Sequence[str]) -> np.ndarray:
+        """Return regression predictions in the target's unit."""
+        if self.space.task != "regression":
+            raise InvalidInputError(f"{self.space.task} 模型没有数值输出", hint="请使用 probabilities")
+        return self.logits(texts).reshape(-1) * self.space.target_std + self.space.target_mean
+
     def predict(self, texts: Sequence[str]) -> list[dict]:
         """Return per text the label (classification), labels (multi-label) or value (regression)."""
         if self.space.task == "regression":
-            values = self.logits(texts).reshape(-1) * self.space.target_std + self.space.target_mean
-            return [{"value": float(value)} for value in values]
-        probabilities = self.probabilities(texts)
-        results = []
-        for row in probabilities:
-            scores = {label: round(float(p), 6) for label, p in zip(self.space.labels, row)}
-            if self.space.task == "classification":
-                results.append({"label": self.space.labels[int(np.argmax(row))], "probabilities": scores})
-            else:
-                chosen = [label for label, p in zip(self.space.labels, row) if p >= self.config.training.threshold]
-                results.append({"labels": chosen, "probabilities": scores})
-        return results
+            return [{"value": float(value)} for value in self.values(texts)]
+        return _label_results(self.probabilities(texts), self.space, self.config.training.threshold)
 
     def generate(self, question: str, instruction: str = "", max_new_tokens: int = 64) -> str:
         """Return the model's greedy answer to an instruction item (SFT models)."""
@@ -143,3 +152,69 @@ class FinetunedModel:
                 logits = self.model(input_ids=ids, attention_mask=torch.ones_like(ids)).logits
                 losses.append(float(task_loss("sft", logits[:, -ids.shape[1]:, :], labels, 0.0)))
         return float(np.mean(losses))
+
+
+class EnsembleModel:
+    """Several fine-tuned models of one task and label set whose predictions are averaged.
+
+    Classification and multi-label probabilities are the mean of the members'
+    probabilities (not of their logits); regression values are the mean of the
+    members' values in the target's unit.
+    """
+
+    def __init__(self, members: Sequence[FinetunedModel]):
+        if not members:
+            raise InvalidInputError("没有可平均的模型", hint="请至少给出一个运行目录")
+        first = members[0]
+        for member in members[1:]:
+            if member.space.task != first.space.task or member.space.labels != first.space.labels:
+                raise InvalidInputError("要平均的模型任务或标签表不同",
+                                        hint=f"第一个模型为 {first.space.task}（{', '.join(first.space.labels)}），"
+                                             f"另一个为 {member.space.task}（{', '.join(member.space.labels)}）")
+        if first.space.task == "sft":
+            raise InvalidInputError("SFT 模型不能平均预测", hint="请分别用各个运行目录生成答案")
+        self.members = list(members)
+        self.space = first.space
+        self.config = first.config
+
+    @classmethod
+    def load(cls, *run_dirs: str | Path) -> EnsembleModel:
+        """Load the members of an ensemble directory (``training.seeds``) or of several run directories."""
+        directories = []
+        for run_dir in run_dirs:
+            directories.extend(member_dirs(run_dir))
+        return cls([FinetunedModel.load(directory) for directory in directories])
+
+    def probabilities(self, texts: Sequence[str]) -> np.ndarray:
+        """Return the mean of the members' label probabilities."""
+        return np.mean([member.probabilities(texts) for member in self.members], axis=0)
+
+    def values(self, texts: Sequence[str]) -> np.ndarray:
+        """Return the mean of the members' regression values."""
+        return np.mean([member.values(texts) for member in self.members], axis=0)
+
+    def predict(self, texts: Sequence[str]) -> list[dict]:
+        """Return per text the label, labels or value from the averaged predictions."""
+        if self.space.task == "regression":
+            return [{"value": float(value)} for value in self.values(texts)]
+        return _label_results(self.probabilities(texts), self.space, self.config.training.threshold)
+
+
+def member_dirs(run_dir: str | Path) -> list[Path]:
+    """Return the member run directories of an ensemble directory, or ``[run_dir]`` for a single run."""
+    run_dir = Path(run_dir)
+    manifest = run_dir / ENSEMBLE_NAME
+    if not manifest.is_file():
+        return [run_dir]
+    members = json.loads(manifest.read_text(encoding="utf-8"))["members"]
+    return [run_dir / name for name in members]
+
+
+def load_predictor(*run_dirs: str | Path) -> FinetunedModel | EnsembleModel:
+    """Load one run's model, or an ``EnsembleModel`` for an ensemble directory or several run directories."""
+    directories = []
+    for run_dir in run_dirs:
+        directories.extend(member_dirs(run_dir))
+    if len(directories) == 1:
+        return FinetunedModel.load(directories[0])
+    return EnsembleModel([FinetunedModel.load(directory) for directory in directories])

@@ -9,6 +9,10 @@ linear heads, calibration and thresholds for charges, articles and prison term
 are trained on those features, so predictions carry the same calibrated
 probabilities and are scored with the same metrics as the other kinds.
 
+With ``training.seeds`` in the settings, one classifier is fine-tuned per seed,
+and the features are the mean of the members' charge probabilities followed by
+the mean of their pooled hidden states.
+
 The saved model is self-contained: a peft adapter is merged (with the output
 check of ``export.merge_checked``) and every weight is stored in the judgment
 model's ``arrays.npz``, so loading needs neither the base model nor pickle.
@@ -32,6 +36,11 @@ from tianping.prediction.model import JudgmentModel, register_kind
 
 ARRAY_PREFIX = "finetune/"
 
+
+def _array_prefix(member: int) -> str:
+    """Return the key prefix of a member's weights: ``finetune/`` for the first, ``finetune-N/`` after it."""
+    return ARRAY_PREFIX if member == 0 else f"finetune-{member}/"
+
 # Settings of the fine-tuning run; task, data and output_dir are set by the featurizer.
 DEFAULT_SETTINGS = {
     "model": {"max_length": 256},
@@ -52,7 +61,12 @@ class FinetuneFeaturizer:
         for key in ("task", "data", "output_dir"):
             if key in self.settings:
                 raise InvalidInputError(f"featurizer 设置中不能包含 {key}", hint="任务、数据和输出目录由判决预测模型决定")
-        self.model = None
+        self.models: list = []
+
+    @property
+    def model(self):
+        """The first fine-tuned model (the only one without ``training.seeds``)."""
+        return self.models[0] if self.models else None
 
     def config(self) -> dict:
         return self.settings
@@ -62,7 +76,7 @@ class FinetuneFeaturizer:
         from tianping.finetune import engine
         from tianping.finetune.config import parse_config
         from tianping.finetune.export import merge_checked
-        from tianping.finetune.inference import FinetunedModel
+        from tianping.finetune.inference import FinetunedModel, member_dirs
 
         with tempfile.TemporaryDirectory(prefix="tianping-finetune-") as work:
             train_path = Path(work) / "train.jsonl"
@@ -73,26 +87,36 @@ class FinetuneFeaturizer:
                    "data": {"train": str(train_path), "label_field": "labels", "valid_fraction": 0.1}}
             config = parse_config(raw)
             engine.run(config, progress=progress)
-            model = FinetunedModel.load(config.output_dir)
-            if model.is_adapter:
-                model, _ = merge_checked(model, list(texts[:8]))
-            self.model = model
+            self.models = []
+            for directory in member_dirs(config.output_dir):
+                model = FinetunedModel.load(directory)
+                if model.is_adapter:
+                    model, _ = merge_checked(model, list(texts[:8]))
+                self.models.append(model)
 
     def transform(self, texts: Sequence[str], batch_size: int = 16) -> np.ndarray:
-        """Return, per text, the charge probabilities followed by the mean-pooled last hidden state."""
-        torch = require("torch", "finetune")
-        if self.model is None:
+        """Return, per text, the charge probabilities followed by the mean-pooled last hidden state.
+
+        With several members both parts are the mean over the members.
+        """
+        if not self.models:
             raise InvalidInputError("微调特征器尚未训练", hint="请先调用 fit")
+        return np.mean([self._member_features(model, texts, batch_size) for model in self.models],
+                       axis=0).astype(np.float32)
+
+    @staticmethod
+    def _member_features(model, texts: Sequence[str], batch_size: int) -> np.ndarray:
+        torch = require("torch", "finetune")
         rows = []
         with torch.no_grad():
             for start in range(0, len(texts), batch_size):
-                encoded = self.model.batch(list(texts[start:start + batch_size]))
-                output = self.model.model(**encoded, output_hidden_states=True)
+                encoded = model.batch(list(texts[start:start + batch_size]))
+                output = model.model(**encoded, output_hidden_states=True)
                 mask = encoded["attention_mask"].unsqueeze(-1).float()
                 pooled = (output.hidden_states[-1].float() * mask).sum(1) / mask.sum(1).clamp(min=1.0)
                 probabilities = torch.sigmoid(output.logits.float())
                 rows.append(torch.cat([probabilities, pooled], dim=1).numpy())
-        return np.concatenate(rows, axis=0).astype(np.float32)
+        return np.concatenate(rows, axis=0)
 
     def feature_names(self) -> list[str] | None:
         return None
@@ -107,9 +131,11 @@ class FinetuneFeaturizer:
                      for path in Path(work).iterdir() if path.is_file()}
         meta = {"config": self.settings, "model_config": self.model.model.config.to_dict(),
                 "space": self.model.space.to_dict(), "run_config": self.model.config.to_dict(),
-                "tokenizer_files": files}
-        arrays = {ARRAY_PREFIX + name: tensor.detach().float().numpy()
-                  for name, tensor in self.model.model.state_dict().items()}
+                "tokenizer_files": files, "members": len(self.models)}
+        arrays = {}
+        for member, model in enumerate(self.models):
+            arrays.update({_array_prefix(member) + name: tensor.detach().float().numpy()
+                           for name, tensor in model.model.state_dict().items()})
         return meta, arrays
 
     @classmethod
@@ -123,19 +149,23 @@ class FinetuneFeaturizer:
         featurizer = cls(**meta["config"])
         model_config = dict(meta["model_config"])
         config = transformers.AutoConfig.for_model(model_config.pop("model_type"), **model_config)
-        model = transformers.AutoModelForSequenceClassification.from_config(config)
-        weights = {name[len(ARRAY_PREFIX):]: torch.from_numpy(np.array(value))
-                   for name, value in arrays.items() if name.startswith(ARRAY_PREFIX)}
-        missing, unexpected = model.load_state_dict(weights, strict=False)
-        if unexpected or [name for name in missing if not name.endswith("position_ids")]:
-            raise InvalidInputError(f"微调模型权重不完整：缺少 {missing[:3]}，多余 {unexpected[:3]}",
-                                    code="model_corrupt", hint="请重新训练模型")
         with tempfile.TemporaryDirectory() as work:
             for name, content in meta["tokenizer_files"].items():
                 (Path(work) / Path(name).name).write_bytes(base64.b64decode(content))
             tokenizer = transformers.AutoTokenizer.from_pretrained(work, local_files_only=True)
-        featurizer.model = FinetunedModel(model, tokenizer, TaskSpace.from_dict(meta["space"]),
-                                          parse_config(meta["run_config"]))
+        space = TaskSpace.from_dict(meta["space"])
+        run_config = parse_config(meta["run_config"], for_training=False)
+        featurizer.models = []
+        for member in range(int(meta.get("members", 1))):
+            prefix = _array_prefix(member)
+            model = transformers.AutoModelForSequenceClassification.from_config(config)
+            weights = {name[len(prefix):]: torch.from_numpy(np.array(value))
+                       for name, value in arrays.items() if name.startswith(prefix)}
+            missing, unexpected = model.load_state_dict(weights, strict=False)
+            if unexpected or [name for name in missing if not name.endswith("position_ids")]:
+                raise InvalidInputError(f"微调模型权重不完整：缺少 {missing[:3]}，多余 {unexpected[:3]}",
+                                        code="model_corrupt", hint="请重新训练模型")
+            featurizer.models.append(FinetunedModel(model, tokenizer, space, run_config))
         return featurizer
 
 

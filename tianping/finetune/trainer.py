@@ -10,12 +10,14 @@ from pathlib import Path
 
 import numpy as np
 
-from tianping.errors import require
+from tianping.errors import InvalidInputError, require
 from tianping.finetune.adversarial import EmbeddingAttack, adversarial_backward
 from tianping.finetune.config import RunConfig
 
 transformers = require("transformers", "finetune")
 torch = require("torch", "finetune")
+
+ADALORA_STATE_NAME = "adalora_state.pt"
 
 
 def task_loss(task: str, logits, labels, label_smoothing: float):
@@ -63,6 +65,26 @@ class FinetuneTrainer(transformers.Trainer):
             logits = logits[:, -labels.shape[1]:, :]
         loss = task_loss(self.run_config.task, logits, labels, self.run_config.training.label_smoothing)
         return (loss, outputs) if return_outputs else loss
+
+    # ------------------------------------------------------------ AdaLoRA checkpoints
+
+    def _save_checkpoint(self, model, trial):
+        # The AdaLoRA state is written first: a checkpoint counts as complete once
+        # trainer_state.json exists, and the base class writes that file last.
+        if self.run_config.method.name == "adalora" and self.args.should_save:
+            directory = Path(self._get_output_dir(trial=trial)) / f"checkpoint-{self.state.global_step}"
+            directory.mkdir(parents=True, exist_ok=True)
+            save_adalora_state(self.model, directory / ADALORA_STATE_NAME)
+        super()._save_checkpoint(model, trial)
+
+    def _load_from_checkpoint(self, resume_from_checkpoint, model=None):
+        state_path = Path(resume_from_checkpoint) / ADALORA_STATE_NAME
+        if self.run_config.method.name == "adalora" and state_path.is_file():
+            # The adapter files of an AdaLoRA checkpoint hold only the ranks kept so far, so
+            # they no longer fit the unpruned modules that training continues with.
+            load_adalora_state(model if model is not None else self.model, state_path)
+            return
+        super()._load_from_checkpoint(resume_from_checkpoint, model)
 
     def training_step(self, model, inputs, num_items_in_batch=None):
         if self.attack is None:
@@ -147,18 +169,21 @@ class MetricsLogCallback(transformers.TrainerCallback):
     def on_evaluate(self, args, state, control, metrics=None, **kwargs):
         if not state.is_world_process_zero or not metrics:
             return
-        record = {"step": state.global_step, "epoch": round(state.epoch or 0.0, 4)}
-        for key, value in metrics.items():
-            name = key[5:] if key.startswith("eval_") else key
-            record[name] = value
-        if "loss" in record and "perplexity" not in record and self._is_sft(args):
-            record["perplexity"] = _perplexity(record["loss"])
+        record = evaluation_record(args, state, metrics)
         with open(self.path, "a", encoding="utf-8") as handle:
             handle.write(json.dumps(record, ensure_ascii=False) + "\n")
 
-    @staticmethod
-    def _is_sft(args) -> bool:
-        return bool(args.prediction_loss_only)
+
+def evaluation_record(args, state, metrics: dict) -> dict:
+    """Return one evaluation as ``metrics.jsonl`` stores it: step, epoch and metrics without the ``eval_`` prefix."""
+    record = {"step": state.global_step, "epoch": round(state.epoch or 0.0, 4)}
+    for key, value in metrics.items():
+        name = key[5:] if key.startswith("eval_") else key
+        record[name] = value
+    # SFT runs evaluate the loss only (prediction_loss_only), and perplexity is derived from it.
+    if "loss" in record and "perplexity" not in record and args.prediction_loss_only:
+        record["perplexity"] = _perplexity(record["loss"])
+    return record
 
 
 def _perplexity(loss: float) -> float:
@@ -220,3 +245,52 @@ class AdaLoraCallback(transformers.TrainerCallback):
 
     def on_optimizer_step(self, args, state, control, **kwargs):
         self.model.base_model.update_and_allocate(state.global_step)
+
+
+def _adalora_parts(model):
+    """Return the peft AdaLoRA model, its trainable adapter name and its ``RankAllocator``."""
+    peft_model = model.module if hasattr(model, "module") else model
+    adalora = peft_model.base_model
+    return adalora, adalora.trainable_adapter_name, adalora.rankallocator
+
+
+def save_adalora_state(model, path: Path) -> None:
+    """Write what an AdaLoRA run needs to continue exactly: unpruned weights, rank pattern and importance estimates.
+
+    The weights are every trainable parameter at full rank (masked ranks hold zeros);
+    the ``RankAllocator`` fields are the smoothed sensitivity (``exp_avg_ipt``), its
+    uncertainty (``exp_avg_unc``) and the last sensitivity (``ipt``), one tensor per
+    LoRA parameter.
+    """
+    adalora, adapter, allocator = _adalora_parts(model)
+    weights = {name: parameter.detach().cpu().clone()
+               for name, parameter in model.named_parameters() if parameter.requires_grad}
+    state = {
+        "weights": weights,
+        "rank_pattern": adalora.peft_config[adapter].rank_pattern,
+        "ipt": {name: value.detach().cpu().clone() for name, value in allocator.ipt.items()},
+        "exp_avg_ipt": {name: value.detach().cpu().clone() for name, value in allocator.exp_avg_ipt.items()},
+        "exp_avg_unc": {name: value.detach().cpu().clone() for name, value in allocator.exp_avg_unc.items()},
+    }
+    torch.save(state, path)
+
+
+def load_adalora_state(model, path: Path) -> None:
+    """Restore what ``save_adalora_state`` wrote into a freshly built AdaLoRA model."""
+    adalora, adapter, allocator = _adalora_parts(model)
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    parameters = dict(model.named_parameters())
+    missing = [name for name in state["weights"] if name not in parameters]
+    mismatched = [name for name, value in state["weights"].items()
+                  if name in parameters and parameters[name].shape != value.shape]
+    if missing or mismatched:
+        raise InvalidInputError(f"AdaLoRA 检查点 {path} 与模型不符：缺少 {missing[:3]}，形状不同 {mismatched[:3]}",
+                                code="checkpoint_mismatch", hint="请确认 config.json 与该检查点来自同一次运行")
+    with torch.no_grad():
+        for name, value in state["weights"].items():
+            parameters[name].copy_(value.to(parameters[name].device))
+    adalora.peft_config[adapter].rank_pattern = state["rank_pattern"]
+    # The allocator keys its estimates by the parameter names of the model inside the adapter.
+    inner = dict(adalora.model.named_parameters())
+    for field in ("ipt", "exp_avg_ipt", "exp_avg_unc"):
+        setattr(allocator, field, {name: value.to(inner[name].device) for name, value in state[field].items()})
