@@ -71,20 +71,25 @@ def test_finetune_kind_averages_seeds(tmp_path):
     np.testing.assert_allclose(restored.probabilities(facts).charges, model.probabilities(facts).charges, atol=1e-5)
 
 
-def test_predict_cli_trains_finetune_kind(tmp_path, monkeypatch):
+def test_predict_cli_trains_finetune_kind(tmp_path):
     import json
 
     from click.testing import CliRunner
 
-    import tianping.finetune.judgment as judgment
     from tianping.cli.main import cli
 
     model_dir = build_bert(tmp_path / "bert")
-    # The CLI uses the kind's default settings, pointed here at the tiny test model.
-    monkeypatch.setitem(judgment.DEFAULT_SETTINGS, "model", {"path": str(model_dir), "max_length": 64})
-    monkeypatch.setitem(judgment.DEFAULT_SETTINGS, "training",
-                        {"max_steps": 2, "eval_steps": 2, "save_steps": 2, "learning_rate": 5e-3,
-                         "mixed_precision": "no"})
+    settings = tmp_path / "finetune.yaml"
+    settings.write_text(f"""model:
+  path: {model_dir}
+  max_length: 64
+training:
+  max_steps: 2
+  eval_steps: 2
+  save_steps: 2
+  learning_rate: 0.005
+  mixed_precision: "no"
+""", encoding="utf-8")
     lines = []
     for case in _cases(30, 1):
         lines.append(json.dumps({"fact": case.fact, "meta": {
@@ -93,7 +98,21 @@ def test_predict_cli_trains_finetune_kind(tmp_path, monkeypatch):
                                      "life_imprisonment": False}}}, ensure_ascii=False))
     (tmp_path / "train.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     result = CliRunner().invoke(cli, ["predict", "train", "--train", str(tmp_path / "train.jsonl"),
-                                      "--out", str(tmp_path / "model"), "--model", "finetune", "--json"])
+                                      "--out", str(tmp_path / "model"), "--model", "finetune",
+                                      "--finetune-config", str(settings), "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["kind"] == "finetune"
     assert load_model(tmp_path / "model").kind == "finetune"
+
+    # The settings file belongs to the finetune kind only, and must be a mapping.
+    wrong_kind = CliRunner().invoke(cli, ["predict", "train", "--train", str(tmp_path / "train.jsonl"),
+                                          "--out", str(tmp_path / "other"), "--finetune-config", str(settings)])
+    assert wrong_kind.exit_code != 0
+    assert "--finetune-config 只用于 --model finetune" in wrong_kind.output
+    (tmp_path / "list.json").write_text("[1, 2]", encoding="utf-8")
+    not_mapping = CliRunner().invoke(cli, ["predict", "train", "--train", str(tmp_path / "train.jsonl"),
+                                           "--out", str(tmp_path / "other"), "--model", "finetune",
+                                           "--finetune-config", str(tmp_path / "list.json")])
+    assert not_mapping.exit_code != 0
+    assert "顶层应是键值映射" in not_mapping.output
+    assert not (tmp_path / "other").exists()

@@ -9,6 +9,7 @@ import pytest
 
 from lawtexts import build_store, write_law
 from tianping.datasets import Case, Term
+from tianping.datasets.vocab import LabelVocabulary
 from tianping.errors import InvalidInputError, NotFoundError
 from tianping.prediction import create_model, load_model
 from tianping.prediction.evaluate import evaluate, write_report
@@ -289,3 +290,28 @@ def test_embedding_model_round_trip(tmp_path):
     model.save(tmp_path / "embed")
     loaded = load_model(tmp_path / "embed")
     np.testing.assert_array_equal(loaded.probabilities(NEW_FACTS).charges, model.probabilities(NEW_FACTS).charges)
+
+
+def test_grounded_model_trains_on_statute_examples(tmp_path):
+    texts = ArticleTexts(_small_store(tmp_path))
+    extra = ["敲诈勒索", "受贿"]
+    model = create_model("grounded", statute_weight=0.0)
+    model._statute_texts = texts.specific_part()
+    model.charge_vocab = LabelVocabulary.from_cases(_cases(), "charges", extra=extra)
+    model.article_vocab = LabelVocabulary.from_cases(_cases(), "articles", extra=[274, 385])
+    examples = model._extra_examples(_cases())
+    assert [(example.charges, example.articles) for example in examples] == [
+        (["危险驾驶"], [133]), (["盗窃"], [264]), (["诈骗"], [266]), (["敲诈勒索"], [274]), (["受贿"], [385])]
+    assert examples[4].fact.startswith("国家工作人员利用职务上的便利")
+
+    # A bribery fact that never names the offence: only the statute example teaches the model 受贿.
+    fact = "被告人系某局科长，利用职务上的便利，为他人承揽工程谋取利益，非法收受他人财物共计人民币20万元。"
+    with_examples = create_model("grounded", statute_weight=0.0).fit(_cases(), extra_charges=extra,
+                                                                      article_texts=texts)
+    without = create_model("grounded", statute_weight=0.0, statute_examples=False).fit(
+        _cases(), extra_charges=extra, article_texts=texts)
+    column = with_examples.charge_vocab.index["受贿"]
+    assert with_examples.charge_head.intercepts[column] > -20.0
+    assert without.charge_head.intercepts[column] == -20.0
+    assert with_examples.probabilities([fact]).charges[0, column] > without.probabilities([fact]).charges[0, column]
+    assert with_examples.predict([fact], article_texts=False)[0].candidates[0]["name"] == "受贿"

@@ -15,6 +15,25 @@ MODEL_CHOICES = ("tfidf", "grounded", "embed", "finetune")
 TERM_MODES = ("boosted", "buckets", "regression")
 
 
+def _read_settings(path: str) -> dict:
+    """Read a JSON or YAML mapping of settings; name the file and the problem when it is not one."""
+    text = Path(path).read_text(encoding="utf-8")
+    try:
+        if path.endswith((".yaml", ".yml")):
+            import yaml
+
+            settings = yaml.safe_load(text)
+        else:
+            settings = json.loads(text)
+    except ImportError:
+        raise InvalidInputError(f"读取 {path} 需要 pyyaml", hint="请运行 pip install pyyaml，或改用 JSON 文件") from None
+    except Exception as exc:  # json.JSONDecodeError or yaml.YAMLError
+        raise InvalidInputError(f"无法解析 {path}：{exc}", hint="请检查 JSON 或 YAML 语法") from None
+    if not isinstance(settings, dict):
+        raise InvalidInputError(f"{path} 的顶层应是键值映射", hint='例如 {"model": {"path": "models/bert"}}')
+    return settings
+
+
 def _field_overrides(values: tuple[str, ...]) -> dict[str, str]:
     overrides = {}
     for value in values:
@@ -104,12 +123,16 @@ def register(cli: click.Group) -> None:
     @click.option("--term-mode", type=click.Choice(TERM_MODES), default="boosted", show_default=True,
                   help="Prison term: boosted trees over amounts, circumstances and charges; month buckets "
                        "on text features; or ridge regression on log months.")
+    @click.option("--finetune-config", "finetune_config", type=click.Path(exists=True, dir_okay=False),
+                  help="JSON or YAML file with the fine-tuning settings (model, method, training) of "
+                       "--model finetune.")
     @click.option("--field", "fields", multiple=True, metavar="NAME=PATH",
                   help="Map a field to a JSON path or CSV column, e.g. fact=text; repeatable.")
     @click.option("--on-error", type=click.Choice(["skip", "raise"]), default="skip", show_default=True,
                   help="Skip bad records (listed on stderr) or stop at the first one.")
     @click.option("--json", "json_mode", is_flag=True, help="Print the result as JSON.")
-    def train_command(train_path, valid_path, out_dir, kind, charges_path, term_mode, fields, on_error, json_mode):
+    def train_command(train_path, valid_path, out_dir, kind, charges_path, term_mode, finetune_config, fields,
+                      on_error, json_mode):
         """Train a model and save it to --out."""
         from tianping.datasets.loaders import load_label_file
         from tianping.prediction.model import create_model
@@ -123,7 +146,13 @@ def register(cli: click.Group) -> None:
         extra = load_label_file(charges_path) if charges_path else []
         if extra and kind != "grounded":
             click.echo("提示：--charges 只对 grounded 模型有用，其他模型无法预测没有训练样本的罪名", err=True)
-        model = create_model(kind, term_mode=term_mode)
+        settings = {"term_mode": term_mode}
+        if finetune_config:
+            if kind != "finetune":
+                raise InvalidInputError(f"--finetune-config 只用于 --model finetune，当前为 --model {kind}",
+                                        hint="去掉 --finetune-config，或改用 --model finetune")
+            settings["featurizer"] = _read_settings(finetune_config)
+        model = create_model(kind, **settings)
         # Progress bars go to stderr, so they never mix with JSON on stdout.
         model.fit(train.cases, valid.cases if valid else None, progress_factory=progress_factory,
                   extra_charges=extra)

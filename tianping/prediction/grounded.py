@@ -12,6 +12,11 @@ Charges with few or no training cases get a second score from the statutes:
 The statute score replaces the supervised one only where it is higher, and only
 for charges with fewer than ``low_data`` training cases. Charges without any
 training case take their article from the statute link.
+
+The supervised heads also train on one statute example per charge: the text of
+the charge's article, labelled with the charge and the article. It is never
+held out for calibration, and it gives charges without training cases a
+classifier of their own.
 """
 
 from __future__ import annotations
@@ -89,9 +94,11 @@ class GroundedModel(TfidfModel):
 
     kind = "grounded"
 
-    def __init__(self, *, statute_weight: float = 0.3, low_data: int = 5, **settings):
+    def __init__(self, *, statute_weight: float = 0.3, low_data: int = 5, statute_examples: bool = True,
+                 **settings):
         super().__init__(**settings)
-        self.settings.update({"statute_weight": statute_weight, "low_data": low_data})
+        self.settings.update({"statute_weight": statute_weight, "low_data": low_data,
+                              "statute_examples": statute_examples})
         # Per charge: the linked article number, 0 when none.
         self.charge_statute_article = np.zeros(0, dtype=np.int32)
         self.statute_numbers = np.zeros(0, dtype=np.int32)
@@ -108,6 +115,32 @@ class GroundedModel(TfidfModel):
         extra_articles = list(extra_articles) + [number for number in linked if number]
         return super().fit(train, valid, progress_factory, extra_charges=extra_charges,
                            extra_articles=extra_articles)
+
+    def _extra_examples(self, train: Sequence[Case]) -> list[Case]:
+        """Return one example per charge: the text of its article, labelled with the charge and the article.
+
+        A charge's article is the one most often cited with it in the training
+        cases, or for a charge without training cases, its statute link. The
+        supervised heads then have at least one example of every charge whose
+        article is in the statute store, and the rare ones more than before.
+        """
+        if not self.settings["statute_examples"] or not self._statute_texts:
+            return []
+        cited: dict[str, Counter] = {}
+        for case in train:
+            for name in case.charges:
+                cited.setdefault(name, Counter()).update(case.articles)
+        examples = []
+        for label in self.charge_vocab.labels:
+            if label in cited:
+                number = cited[label].most_common(1)[0][0]
+            else:
+                number = link_charge_to_article(label, self._statute_texts)
+            text = self._statute_texts.get(number) if number else None
+            if text and number in self.article_vocab:
+                examples.append(Case(fact=text, charges=[label], articles=[number]))
+        logger.info("%d statute examples for %d charges", len(examples), len(self.charge_vocab))
+        return examples
 
     def _after_fit(self, train: Sequence[Case], X) -> None:
         texts = self._statute_texts

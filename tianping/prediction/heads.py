@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable, Sequence
 
 import numpy as np
+import scipy.sparse as sp
 
 from tianping.datasets.records import Term
 from tianping.errors import require
@@ -58,6 +59,11 @@ def _fit_label_weights(X, Y: np.ndarray, C: float, class_weight, progress=None) 
 
 def _sigmoid(values: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(values, -50, 50)))
+
+
+def _softmax(scores: np.ndarray) -> np.ndarray:
+    exp = np.exp(scores - scores.max(axis=1, keepdims=True))
+    return exp / exp.sum(axis=1, keepdims=True)
 
 
 def _logit(probabilities: np.ndarray) -> np.ndarray:
@@ -142,6 +148,12 @@ def out_of_fold_scores(X, Y: np.ndarray, folds: int, fit: Callable, score: Calla
     return result
 
 
+def _stack(top, bottom):
+    if sp.issparse(top):
+        return sp.vstack([top, bottom]).tocsr()
+    return np.vstack([top, bottom])
+
+
 class LabelHead:
     """Multi-label linear SVMs (one per label) with Platt calibration and tuned thresholds."""
 
@@ -173,18 +185,25 @@ class LabelHead:
         """Return the calibrated probability that each row's most probable label is a gold label."""
         return _sigmoid(self.confidence_platt[0] * _logit(top_probabilities) + self.confidence_platt[1])
 
-    def fit(self, X, Y: np.ndarray, X_valid=None, Y_valid=None, progress=None) -> np.ndarray:
+    def fit(self, X, Y: np.ndarray, X_valid=None, Y_valid=None, progress=None, extra=None) -> np.ndarray:
         """Fit the weights, then calibrate on held-out scores; return the held-out probabilities.
 
         The returned probabilities belong to the validation rows when a validation
-        set is given, otherwise to the training rows (out of fold).
+        set is given, otherwise to the training rows (out of fold). ``extra`` is an
+        optional (features, labels) pair of examples that every fit trains on and
+        no calibration scores, such as statute texts standing in for cases.
         """
-        self.weights, self.intercepts = _fit_label_weights(X, Y, self.C, self.class_weight, progress)
+        def fit_weights(X_part, Y_part):
+            if extra is not None:
+                X_part, Y_part = _stack(X_part, extra[0]), np.vstack([Y_part, extra[1]])
+            return _fit_label_weights(X_part, Y_part, self.C, self.class_weight, progress)
+
+        self.weights, self.intercepts = fit_weights(X, Y)
         if X_valid is not None:
             held_out_scores, held_out_targets = self.scores(X_valid), Y_valid
         elif X.shape[0] >= 2 * self.folds:
             def fit_fold(X_part, Y_part):
-                return _fit_label_weights(X_part, Y_part, self.C, self.class_weight, progress)
+                return fit_weights(X_part, Y_part)
 
             def score_fold(state, X_part):
                 weights, intercepts = state
@@ -299,35 +318,48 @@ class TermHead:
         buckets = np.array([_bucket_of(int(m)) for m in months])
         self.bucket_classes = sorted(set(buckets.tolist()))
         self.bucket_centers = self._bucket_centers(months, buckets)
-        if self.mode == "boosted":
+        if self.mode == "buckets":
+            self.term_weights, self.term_intercepts = self._bucket_logistic(X[fixed_rows], buckets)
+        elif self.mode == "boosted":
             self.term_weights, self.term_intercepts = self._ridge(X[fixed_rows], np.log1p(months))
             if len(self.bucket_classes) > 1:
-                held_out = self._held_out_ridge(X[fixed_rows], np.log1p(months))
-                features = self._boosted_features(held_out, charges[fixed_rows],
-                                                  [facts[i] for i in fixed_rows])
+                ridge = self._held_out_ridge(X[fixed_rows], np.log1p(months))
+                features = self._boosted_features(ridge, charges[fixed_rows], [facts[i] for i in fixed_rows])
                 # Leaves of 10 cases on a full data set; smaller leaves let a few hundred cases split at all.
                 leaf = int(np.clip(len(fixed_rows) // 50, 2, 10))
                 self.trees = BoostedTrees.fit(features, buckets, min_samples_leaf=leaf)
-        elif len(self.bucket_classes) == 1:
-            self.term_weights = np.zeros((1, X.shape[1]), dtype=np.float32)
-            self.term_intercepts = np.zeros(1)
-        else:
-            linear_model = require("sklearn.linear_model", "predict", "scikit-learn")
-            model = linear_model.LogisticRegression(C=10.0, max_iter=300).fit(X[fixed_rows], buckets)
-            coef = np.asarray(model.coef_, dtype=np.float32)
-            intercept = np.asarray(model.intercept_, dtype=np.float64)
-            if len(self.bucket_classes) == 2:
-                # Binary logistic regression keeps one row; expand to one row per class.
-                coef = np.vstack([-coef / 2, coef / 2])
-                intercept = np.array([-intercept[0] / 2, intercept[0] / 2])
-            self.term_weights, self.term_intercepts = coef, intercept
+
+    def _bucket_logistic(self, X, buckets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Fit logistic regression over month buckets; return one weight row per class of ``bucket_classes``.
+
+        A class missing from ``buckets`` (a fold without it) gets zero weights and
+        a very low intercept, so its probability is practically zero.
+        """
+        present = sorted(set(buckets.tolist()))
+        coef = np.zeros((len(self.bucket_classes), X.shape[1]), dtype=np.float32)
+        intercept = np.full(len(self.bucket_classes), _NO_DATA_SCORE)
+        if len(present) == 1:
+            intercept[self.bucket_classes.index(present[0])] = 0.0
+            return coef, intercept
+        linear_model = require("sklearn.linear_model", "predict", "scikit-learn")
+        model = linear_model.LogisticRegression(C=10.0, max_iter=300).fit(X, buckets)
+        fitted_coef = np.asarray(model.coef_, dtype=np.float32)
+        fitted_intercept = np.asarray(model.intercept_, dtype=np.float64)
+        if len(present) == 2:
+            # Binary logistic regression keeps one row; expand to one row per class.
+            fitted_coef = np.vstack([-fitted_coef / 2, fitted_coef / 2])
+            fitted_intercept = np.array([-fitted_intercept[0] / 2, fitted_intercept[0] / 2])
+        for row, bucket in enumerate(present):
+            column = self.bucket_classes.index(bucket)
+            coef[column], intercept[column] = fitted_coef[row], fitted_intercept[row]
+        return coef, intercept
 
     def _ridge(self, X, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         linear_model = require("sklearn.linear_model", "predict", "scikit-learn")
         model = linear_model.Ridge(alpha=self.alpha).fit(X, targets)
         return np.asarray(model.coef_, dtype=np.float32).reshape(1, -1), np.array([model.intercept_], dtype=np.float64)
 
-    def _held_out_ridge(self, X, targets: np.ndarray) -> np.ndarray:
+    def _held_out_ridge(self, X, log_months: np.ndarray) -> np.ndarray:
         """Return ridge predictions of log months for every row from fits that did not see it."""
         if X.shape[0] < 2 * RIDGE_FOLDS:
             return (np.asarray(X @ self.term_weights.T) + self.term_intercepts)[:, 0]
@@ -339,7 +371,7 @@ class TermHead:
             weights, intercepts = state
             return np.asarray(X_part @ weights.T) + intercepts
 
-        return out_of_fold_scores(X, targets[:, None], RIDGE_FOLDS, fit_fold, score_fold)[:, 0]
+        return out_of_fold_scores(X, log_months[:, None], RIDGE_FOLDS, fit_fold, score_fold)[:, 0]
 
     @staticmethod
     def _boosted_features(ridge: np.ndarray, charges: np.ndarray, facts: Sequence[str]) -> np.ndarray:
@@ -392,8 +424,7 @@ class TermHead:
                 raise ValueError("the boosted term model needs the charges and the facts")
             probabilities = self.trees.probabilities(self._boosted_features(raw[:, 0], charges, facts))
         else:
-            exp = np.exp(raw - raw.max(axis=1, keepdims=True))
-            probabilities = exp / exp.sum(axis=1, keepdims=True)
+            probabilities = _softmax(raw)
         return self.bucket_centers[np.argmax(probabilities @ self._expected_scores(), axis=1)].astype(int)
 
     def _expected_scores(self) -> np.ndarray:

@@ -157,15 +157,22 @@ class JudgmentModel:
                     len(self.charge_vocab), len(self.article_vocab))
 
         facts = [case.fact for case in train]
-        X = self._fit_features(facts, progress_factory)
+        examples = self._extra_examples(train)
+        features = self._fit_features(facts + [example.fact for example in examples], progress_factory)
+        X, X_examples = features[:len(facts)], features[len(facts):]
         X_valid = self.featurizer.transform([case.fact for case in valid]) if valid else None
         Y_charges = self.charge_vocab.encode([case.charges for case in train])
         Y_articles = self.article_vocab.encode([case.articles for case in train])
         self.charge_articles = _conditional(Y_charges, Y_articles)
+        charge_extra = article_extra = None
+        if examples:
+            charge_extra = (X_examples, self.charge_vocab.encode([example.charges for example in examples]))
+            article_extra = (X_examples, self.article_vocab.encode([example.articles for example in examples]))
 
-        held_out_charges = self._fit_head("charge_head", X, Y_charges, X_valid, valid, "charges", progress_factory)
+        held_out_charges = self._fit_head("charge_head", X, Y_charges, X_valid, valid, "charges", progress_factory,
+                                          charge_extra)
         held_out_articles = self._fit_head("article_head", X, Y_articles, X_valid, valid, "articles",
-                                           progress_factory)
+                                           progress_factory, article_extra)
         # Thresholds for articles apply to the combined probabilities, so tune them on those.
         targets = self.article_vocab.encode([case.articles for case in (valid or train)])
         combined = self._combine_articles(held_out_articles, held_out_charges)
@@ -182,7 +189,11 @@ class JudgmentModel:
     def _fit_features(self, texts: list[str], progress_factory: ProgressFactory | None):
         return self.featurizer.fit_transform(texts)
 
-    def _fit_head(self, name, X, Y, X_valid, valid, kind, progress_factory):
+    def _extra_examples(self, train: Sequence[Case]) -> list[Case]:
+        """Return labelled texts that the charge and article heads train on besides the cases."""
+        return []
+
+    def _fit_head(self, name, X, Y, X_valid, valid, kind, progress_factory, extra=None):
         head = LabelHead(C=self.settings["C"], class_weight=self.settings["class_weight"],
                          folds=self.settings["folds"])
         progress = None
@@ -192,7 +203,7 @@ class JudgmentModel:
             progress = progress_factory(Y.shape[1] * passes, "罪名" if kind == "charges" else "法条")
         Y_valid = getattr(self, f"{'charge' if kind == 'charges' else 'article'}_vocab").encode(
             [getattr(case, kind) for case in valid]) if valid else None
-        held_out = head.fit(X, Y, X_valid, Y_valid, progress=progress)
+        held_out = head.fit(X, Y, X_valid, Y_valid, progress=progress, extra=extra)
         setattr(self, name, head)
         return held_out
 
