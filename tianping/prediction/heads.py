@@ -305,7 +305,7 @@ class TermHead:
 
     def fit(self, X, terms: Sequence[Term], charges: np.ndarray | None = None,
             facts: Sequence[str] | None = None) -> None:
-        """Fit on text features ``X``; the boosted mode also needs the charges (multi-hot) and the facts."""
+        """Fit on text features ``X``. The boosted mode also needs the charges (multi-hot) and the facts."""
         kinds = np.array([_term_kind(term) for term in terms])
         self._fit_kind(X, kinds)
         fixed_rows = np.flatnonzero(kinds == _FIXED)
@@ -330,7 +330,7 @@ class TermHead:
                 self.trees = BoostedTrees.fit(features, buckets, min_samples_leaf=leaf)
 
     def _bucket_logistic(self, X, buckets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Fit logistic regression over month buckets; return one weight row per class of ``bucket_classes``.
+        """Fit logistic regression over month buckets and return one weight row per class of ``bucket_classes``.
 
         A class missing from ``buckets`` (a fold without it) gets zero weights and
         a very low intercept, so its probability is practically zero.
@@ -397,7 +397,7 @@ class TermHead:
         self.kind_weights, self.kind_intercepts = coef, intercept
 
     def predict(self, X, charges: np.ndarray | None = None, facts: Sequence[str] | None = None) -> list[Term]:
-        """Predict terms; the boosted mode needs the charges (multi-hot) and the facts as in ``fit``."""
+        """Predict terms. The boosted mode also needs the charges (multi-hot) and the facts, as in ``fit``."""
         kind_scores = np.asarray(X @ self.kind_weights.T) + self.kind_intercepts
         kinds = [self.kind_classes[int(np.argmax(row))] if len(self.kind_classes) > 1 else _FIXED
                  for row in kind_scores]
