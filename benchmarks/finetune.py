@@ -6,7 +6,8 @@
    data. Both use the same settings: AdamW, linear decay, batch 16, 128 tokens,
    one evaluation and one checkpoint at the last step. Each measurement runs in its own
    subprocess so peak memory is per run. The two are interleaved ``--repeats``
-   times, and the report gives medians and the engine/plain ratio. Throughput is
+   times, in alternating order, and the report gives medians, the engine/plain
+   ratio of the medians, and the geometric mean of the per-repeat ratios. Throughput is
    reported twice: the Trainer's samples per second over the whole ``train()``
    call, and the batch size over the median optimiser-step time.
 2. Peak memory of LoRA against full fine-tuning in the engine, same model.
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import subprocess
@@ -202,12 +204,18 @@ def _median(values: list[float]) -> float:
     return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
+def _geometric_mean(values: list[float]) -> float:
+    return math.exp(sum(math.log(value) for value in values) / len(values))
+
+
 def compare(work: Path, steps: int, repeats: int, hidden: int, layers: int) -> dict:
     model = build_model(work / "model", hidden, layers)
     train, valid = write_data(work, 640)
     runs = {"plain": [], "engine": []}
-    for _ in range(repeats):
-        for kind in ("plain", "engine"):
+    for repeat in range(repeats):
+        # The order alternates, so neither side always runs first in a pair.
+        order = ("plain", "engine") if repeat % 2 == 0 else ("engine", "plain")
+        for kind in order:
             runs[kind].append(run_worker(kind, model, train, valid, steps))
     lora = [run_worker("engine", model, train, valid, steps, "lora") for _ in range(repeats)]
     summary = {}
@@ -221,6 +229,11 @@ def compare(work: Path, steps: int, repeats: int, hidden: int, layers: int) -> d
                                                      / summary["plain_trainer"]["samples_per_second"])
     summary["step_throughput_ratio_engine_over_plain"] = (summary["engine_full"]["median_step_samples_per_second"]
                                                           / summary["plain_trainer"]["median_step_samples_per_second"])
+    # Each repeat pairs one engine run with the plain run next to it. The geometric mean of
+    # the pair ratios cancels the drift of the machine's speed across repeats.
+    summary["paired_throughput_ratio_engine_over_plain"] = _geometric_mean(
+        [engine["samples_per_second"] / plain["samples_per_second"]
+         for engine, plain in zip(runs["engine"], runs["plain"])])
     summary["memory_ratio_engine_over_plain"] = (summary["engine_full"]["peak_rss_mib"]
                                                  / summary["plain_trainer"]["peak_rss_mib"])
     summary["memory_ratio_lora_over_full"] = (summary["engine_lora"]["peak_rss_mib"]
