@@ -315,3 +315,14 @@ def test_grounded_model_trains_on_statute_examples(tmp_path):
     assert without.charge_head.intercepts[column] == -20.0
     assert with_examples.probabilities([fact]).charges[0, column] > without.probabilities([fact]).charges[0, column]
     assert with_examples.predict([fact], article_texts=False)[0].candidates[0]["name"] == "受贿"
+
+
+def test_threshold_objective_is_cail_score():
+    from tianping.prediction.heads import _cail_score
+
+    targets = np.array([[1, 0, 0], [0, 1, 0], [1, 0, 1]])
+    # Label 0: 2 hits, 1 false alarm (F1 0.8); label 1: missed (F1 0); label 2: hit (F1 1).
+    # Micro: 3 hits, 1 false alarm, 1 miss, F1 6/8. Macro: (0.8 + 0 + 1) / 3.
+    assert _cail_score([[0], [0], [0, 2]], targets) == pytest.approx((0.75 + 0.6) / 2)
+    # A label neither gold nor predicted is left out of the macro average.
+    assert _cail_score([[0], [1]], np.array([[1, 0, 0], [0, 1, 0]])) == pytest.approx(1.0)

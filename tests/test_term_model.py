@@ -67,3 +67,4 @@ def test_boosted_term_orders_offences(tmp_path):
     model.save(tmp_path / "model")
     loaded = load_model(tmp_path / "model")
     assert loaded.probabilities(NEW_FACTS).terms == terms
+

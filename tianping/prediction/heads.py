@@ -106,12 +106,28 @@ def _micro_f1(chosen: list[list[int]], targets: np.ndarray) -> float:
     return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
 
 
+def _cail_score(chosen: list[list[int]], targets: np.ndarray) -> float:
+    """Return (micro-F1 + macro-F1) / 2, macro over the labels that are gold or predicted somewhere."""
+    predicted = np.zeros(targets.shape, dtype=bool)
+    for row, indices in enumerate(chosen):
+        predicted[row, indices] = True
+    gold = targets.astype(bool)
+    tp = (predicted & gold).sum(axis=0)
+    fp = (predicted & ~gold).sum(axis=0)
+    fn = (~predicted & gold).sum(axis=0)
+    present = (tp + fp + fn) > 0
+    denominators = 2 * tp + fp + fn
+    per_label = np.divide(2 * tp, denominators, out=np.zeros(len(tp), dtype=np.float64), where=denominators > 0)
+    macro = float(per_label[present].mean()) if present.any() else 0.0
+    return (_micro_f1(chosen, targets) + macro) / 2
+
+
 def tune_thresholds(probabilities: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, float]:
-    """Choose one global threshold by micro-F1, then per-label thresholds where support allows."""
+    """Choose one global threshold by the CAIL score, then per-label thresholds where support allows."""
     labels = probabilities.shape[1]
     best_global, best_score = 0.5, -1.0
     for threshold in THRESHOLD_GRID:
-        score = _micro_f1(decide(probabilities, np.full(labels, threshold)), targets)
+        score = _cail_score(decide(probabilities, np.full(labels, threshold)), targets)
         if score > best_score:
             best_global, best_score = float(threshold), score
     thresholds = np.full(labels, best_global)
