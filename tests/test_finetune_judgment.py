@@ -115,4 +115,11 @@ training:
                                            "--finetune-config", str(tmp_path / "list.json")])
     assert not_mapping.exit_code != 0
     assert "顶层应是键值映射" in not_mapping.output
+    (tmp_path / "binary.json").write_bytes(b"\xff\xfe\x00")
+    not_text = CliRunner().invoke(cli, ["predict", "train", "--train", str(tmp_path / "train.jsonl"),
+                                        "--out", str(tmp_path / "other"), "--model", "finetune",
+                                        "--finetune-config", str(tmp_path / "binary.json")])
+    assert not_text.exit_code != 0
+    assert "无法解析" in not_text.output
+    assert "Traceback" not in not_text.output
     assert not (tmp_path / "other").exists()

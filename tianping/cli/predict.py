@@ -17,8 +17,8 @@ TERM_MODES = ("boosted", "buckets", "regression")
 
 def _read_settings(path: str) -> dict:
     """Read a JSON or YAML mapping of settings; name the file and the problem when it is not one."""
-    text = Path(path).read_text(encoding="utf-8")
     try:
+        text = Path(path).read_text(encoding="utf-8")
         if path.endswith((".yaml", ".yml")):
             import yaml
 
@@ -27,7 +27,7 @@ def _read_settings(path: str) -> dict:
             settings = json.loads(text)
     except ImportError:
         raise InvalidInputError(f"读取 {path} 需要 pyyaml", hint="请运行 pip install pyyaml，或改用 JSON 文件") from None
-    except Exception as exc:  # json.JSONDecodeError or yaml.YAMLError
+    except Exception as exc:  # UnicodeDecodeError, json.JSONDecodeError or yaml.YAMLError
         raise InvalidInputError(f"无法解析 {path}：{exc}", hint="请检查 JSON 或 YAML 语法") from None
     if not isinstance(settings, dict):
         raise InvalidInputError(f"{path} 的顶层应是键值映射", hint='例如 {"model": {"path": "models/bert"}}')

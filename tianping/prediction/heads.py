@@ -341,7 +341,7 @@ class TermHead:
             if len(self.bucket_classes) > 1:
                 ridge = self._held_out_ridge(X[fixed_rows], np.log1p(months))
                 features = self._boosted_features(ridge, charges[fixed_rows], [facts[i] for i in fixed_rows])
-                # Leaves of 10 cases on a full data set; smaller leaves let a few hundred cases split at all.
+                # Leaves of at least 10 cases on a full data set. Smaller ones let a few hundred cases split at all.
                 leaf = int(np.clip(len(fixed_rows) // 50, 2, 10))
                 self.trees = BoostedTrees.fit(features, buckets, min_samples_leaf=leaf)
 

@@ -26,7 +26,7 @@ _DATE = re.compile(r"(?:19|20)\d{2}年\d{1,2}月")
 # Amounts above this are misread numbers (case numbers, phone numbers), not money.
 _MAX_AMOUNT = 1e10
 
-# Words whose presence matters for the sentence; each becomes a 0/1 feature.
+# Words whose presence matters for the sentence. Each word becomes a 0/1 feature.
 CIRCUMSTANCES = (
     "累犯", "前科", "曾因", "刑满释放", "自首", "如实供述", "坦白", "谅解", "赔偿", "退赃", "退赔", "退还",
     "未遂", "从犯", "主犯", "多次", "轻微伤", "轻伤", "重伤", "死亡", "伤残", "毒品", "海洛因", "甲基苯丙胺",
