@@ -28,6 +28,9 @@ REPOSITORY = Path(__file__).resolve().parent.parent
 # the full task sets; the items here are the first 50 of each task.
 GPT4_ZERO_SHOT = {"3-1": 52.47, "3-3": 41.99, "3-4": 82.62}
 
+# Resamples of the evaluated cases for the 95% bootstrap intervals of the scores.
+BOOTSTRAP_RESAMPLES = 1000
+
 TARGETS = {"charges": 75.0, "articles": 72.0, "term": 65.0, "3-3": 50.0, "3-1": 60.0}
 
 
@@ -42,6 +45,7 @@ def run_model(kind: str, data: str, queue) -> None:
     from tianping.prediction import create_model
     from tianping.prediction import lawbench
     from tianping.prediction.evaluate import evaluate
+    from tianping.prediction.metrics import bootstrap_interval
 
     root = Path(data)
     train = load_cail(root / "cail2018" / "train.jsonl").cases
@@ -53,16 +57,16 @@ def run_model(kind: str, data: str, queue) -> None:
     model.fit(train, None, extra_charges=extra)
     training_seconds = time.perf_counter() - started
 
-    report = evaluate(model, valid)
+    report = evaluate(model, valid, bootstrap=BOOTSTRAP_RESAMPLES)
     items = {task: load_lawbench(root / "lawbench" / "zero_shot" / f"{task}.json") for task in ("3-1", "3-3", "3-4")}
     charges = model.predict([item.fact for item in items["3-3"]], article_texts=False, evidence=0)
     articles = model.predict([item.fact for item in items["3-1"]], charges=[item.given_charges for item in items["3-1"]],
                              article_texts=False, evidence=0)
     terms = model.predict([item.fact for item in items["3-4"]], article_texts=False, evidence=0)
+    charge_answers = [lawbench.format_answer("3-3", charges=[normalize_charge(c["name"]) for c in p.charges])
+                      for p in charges]
     scores = {
-        "3-3": lawbench.score_charges(
-            [item.answer for item in items["3-3"]],
-            [lawbench.format_answer("3-3", charges=[normalize_charge(c["name"]) for c in p.charges]) for p in charges]),
+        "3-3": lawbench.score_charges([item.answer for item in items["3-3"]], charge_answers),
         "3-1": lawbench.score_articles(
             [item.answer for item in items["3-1"]],
             [lawbench.format_answer("3-1", articles=[a["article_number"] for a in p.articles]) for p in articles]),
@@ -79,6 +83,9 @@ def run_model(kind: str, data: str, queue) -> None:
                  "articles_macro_f1": report["articles"]["macro_f1"], "term": report["term"]["term_score"],
                  "term_mae_months": report["term"]["mae_months"], "abstained": report["abstained"]},
         "lawbench": {task: result["score"] for task, result in scores.items()},
+        "intervals": {**report["intervals"], "3-3": [round(value, 2) for value in bootstrap_interval(
+            lambda gold, predicted: lawbench.score_charges(gold, predicted)["score"],
+            [item.answer for item in items["3-3"]], charge_answers, resamples=BOOTSTRAP_RESAMPLES)]},
         "training_seconds": round(training_seconds, 1),
         "cases_per_second": report["cases_per_second"],
         "peak_memory_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
@@ -107,6 +114,7 @@ def main() -> int:
         print(f"{kind}: done in {result['training_seconds']} s of training", file=sys.stderr)
 
     print_table(results)
+    print_intervals(results)
     if args.json_path:
         Path(args.json_path).write_text(json.dumps({
             "date": time.strftime("%Y-%m-%d"), "machine": machine(), "results": results}, indent=1),
@@ -137,6 +145,15 @@ def print_table(results: list[dict]) -> None:
     for label, values, gpt4, target in rows:
         cells = "".join(f"{value:>12.2f}" if value is not None else f"{'-':>12}" for value in values)
         print(f"{label:<22}{cells}{(f'{gpt4:.2f}' if gpt4 else '-'):>14}{(f'{target:.0f}' if target else '-'):>9}")
+
+
+def print_intervals(results: list[dict]) -> None:
+    print(f"\n95% bootstrap intervals ({BOOTSTRAP_RESAMPLES} resamples of the evaluated cases)")
+    for name, label in (("charges", "CAIL charges score"), ("articles", "CAIL articles score"),
+                        ("term", "CAIL term score"), ("3-3", "LawBench 3-3 F1")):
+        spans = [f"{r['intervals'][name][0]:.1f}-{r['intervals'][name][1]:.1f}" for r in results]
+        cells = "".join(f"{span:>12}" for span in spans)
+        print(f"{label:<22}{cells}")
 
 
 if __name__ == "__main__":

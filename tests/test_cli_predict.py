@@ -115,6 +115,25 @@ def test_evaluate_writes_report(workspace):
     human = CliRunner().invoke(cli, ["predict", "evaluate", "--model", str(root / "model"),
                                      "--data", str(root / "train.jsonl"), "--report", str(report_dir)])
     assert "CAIL 得分 100.00" in human.stdout
+    assert payload["intervals"] is None
+
+
+def test_evaluate_bootstrap_intervals(workspace):
+    root, _ = workspace
+    arguments = ["predict", "evaluate", "--model", str(root / "model"), "--data", str(root / "train.jsonl"),
+                 "--report", str(root / "report"), "--bootstrap", "200"]
+    result = CliRunner().invoke(cli, arguments + ["--json"])
+    assert result.exit_code == 0, result.output
+    intervals = json.loads(result.stdout)["intervals"]
+    # The model gets every training case right, so every resample scores 100.
+    assert intervals["charges"] == [100.0, 100.0]
+    assert intervals["articles"] == [100.0, 100.0]
+    assert intervals["term"][0] <= intervals["term"][1] <= 100.0
+    human = CliRunner().invoke(cli, arguments)
+    assert "95% 自助法区间（200 次重抽样）：罪名 100.00–100.00" in human.stdout
+    bad = CliRunner().invoke(cli, arguments[:-1] + ["-5"])
+    assert bad.exit_code == 2
+    assert "--bootstrap" in bad.output
 
 
 def test_empty_fact_is_an_error(workspace):

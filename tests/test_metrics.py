@@ -8,7 +8,7 @@ import pytest
 
 from tianping.datasets import Term
 from tianping.errors import InvalidInputError
-from tianping.prediction import lawbench
+from tianping.prediction import lawbench, metrics
 from tianping.prediction.metrics import (
     confusion_counts,
     most_frequent,
@@ -169,3 +169,37 @@ def test_lawbench_format_answer():
 def test_lawbench_length_mismatch():
     with pytest.raises(InvalidInputError):
         lawbench.score_charges(["罪名:盗窃"], [])
+
+
+def _share_right(gold, predicted):
+    return sum(g == p for g, p in zip(gold, predicted)) / len(gold)
+
+
+def test_bootstrap_interval_exact_cases():
+    # Every resample of all-correct predictions scores 100.
+    gold = [["盗窃"], ["诈骗"], ["抢劫"]]
+    assert metrics.bootstrap_interval(metrics.cail_label_score, gold, gold, resamples=50) == (100.0, 100.0)
+    # One right and one wrong case: a resample of two scores 0, 0.5 or 1 with chances 1/4, 1/2, 1/4,
+    # so the central 95% of 1000 resamples runs from 0 to 1, and the central 20% is 0.5.
+    assert metrics.bootstrap_interval(_share_right, [1, 1], [1, 0]) == (0.0, 1.0)
+    assert metrics.bootstrap_interval(_share_right, [1, 1], [1, 0], level=0.2) == (0.5, 0.5)
+
+
+def test_bootstrap_interval_is_repeatable_and_covers_the_score():
+    gold = [Term(12), Term(6), Term(36), Term(0), Term(24), Term(8)]
+    predicted = [Term(12), Term(9), Term(30), Term(2), Term(24), Term(20)]
+    first = metrics.bootstrap_interval(metrics.cail_term_score, gold, predicted, resamples=300, seed=7)
+    assert first == metrics.bootstrap_interval(metrics.cail_term_score, gold, predicted, resamples=300, seed=7)
+    low, high = first
+    assert low < metrics.cail_term_score(gold, predicted) < high
+
+
+@pytest.mark.parametrize("settings, message", [
+    ({"resamples": 0}, "重抽样次数"),
+    ({"level": 1.0}, "置信水平"),
+])
+def test_bootstrap_interval_rejects_bad_settings(settings, message):
+    with pytest.raises(InvalidInputError, match=message):
+        metrics.bootstrap_interval(_share_right, [1], [1], **settings)
+    with pytest.raises(InvalidInputError, match="数量不一致"):
+        metrics.bootstrap_interval(_share_right, [1, 0], [1])

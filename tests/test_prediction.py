@@ -12,7 +12,7 @@ from tianping.datasets import Case, Term
 from tianping.datasets.vocab import LabelVocabulary
 from tianping.errors import InvalidInputError, NotFoundError
 from tianping.prediction import create_model, load_model
-from tianping.prediction.evaluate import evaluate, write_report
+from tianping.prediction.evaluate import evaluate, gold_spelling, write_report
 from tianping.prediction.grounded import link_charge_to_article
 from tianping.prediction.grounding import ArticleTexts, event_date
 
@@ -166,6 +166,15 @@ def test_bad_facts_rejected(tiny_model, monkeypatch):
     assert "超过上限 20 字" in str(error.value)
 
 
+def test_training_is_repeatable():
+    first, second = create_model("tfidf").fit(_cases()), create_model("tfidf").fit(_cases())
+    for head in ("charge_head", "article_head"):
+        np.testing.assert_array_equal(getattr(first, head).weights, getattr(second, head).weights)
+        np.testing.assert_array_equal(getattr(first, head).thresholds, getattr(second, head).thresholds)
+    assert [p.to_dict() for p in first.predict(NEW_FACTS, article_texts=False)] == \
+        [p.to_dict() for p in second.predict(NEW_FACTS, article_texts=False)]
+
+
 def test_untrained_and_unknown_models():
     with pytest.raises(InvalidInputError):
         create_model("tfidf").predict(NEW_FACTS, article_texts=False)
@@ -198,6 +207,20 @@ def test_evaluate_report_and_unknown_labels(tiny_model, tmp_path):
     assert json.loads((tmp_path / "report" / "report.json").read_text(encoding="utf-8"))["cases"] == 4
     assert "charge,\"盗窃\"" in (tmp_path / "report" / "per_class.csv").read_text(encoding="utf-8")
     assert set(paths) == {"report", "per_class", "confusion_plot"}
+
+
+def test_gold_spelling_of_predicted_charges():
+    gold = [["劫持[船只、汽车]"], ["盗窃"]]
+    predicted = [["劫持船只、汽车", "盗窃罪"], ["敲诈勒索"]]
+    assert gold_spelling(predicted, gold) == [["劫持[船只、汽车]", "盗窃"], ["敲诈勒索"]]
+
+
+def test_evaluate_scores_charges_in_any_spelling(tiny_model):
+    # The tiny model predicts 盗窃 for this fact; a gold label spelled 盗窃罪 is the same charge.
+    case = Case(fact=NEW_FACTS[0], charges=["盗窃罪"], articles=[264], term=Term(8), line=1)
+    report = evaluate(tiny_model, [case])
+    assert report["charges"]["micro_f1"] == 1.0
+    assert report["unknown_labels"]["charges"] == {}
 
 
 def test_event_date():

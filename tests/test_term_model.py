@@ -9,7 +9,7 @@ import pytest
 
 from tianping.prediction import create_model, load_model
 from tianping.prediction.quantities import (
-    CIRCUMSTANCES, FEATURE_NAMES, amounts, fact_quantities, quantity_matrix, small_number, weights_in_grams)
+    CIRCUMSTANCES, FEATURE_NAMES, amounts, chinese_number, fact_quantities, quantity_matrix, small_number, weights_in_grams)
 from tianping.prediction.trees import BoostedTrees
 from test_prediction import NEW_FACTS, _cases
 
@@ -25,6 +25,19 @@ def test_amounts_and_weights():
             "甲基苯丙胺1.2千克，案号20191234567890123元不计。")
     assert amounts(fact) == [1500.0, 35000.0]
     assert weights_in_grams(fact) == [12.3, 1200.0]
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("五", 5), ("十", 10), ("二百", 200), ("一千零五十", 1050), ("五千", 5000), ("一万二千", 12000),
+    ("三十五万", 350000), ("一亿二千万", 120_000_000), ("万", 0)])
+def test_chinese_number(text, value):
+    assert chinese_number(text) == value
+
+
+def test_amounts_and_weights_in_chinese_numerals():
+    fact = "被告人骗取人民币一万二千余元、现金3万元、5千元，另窃得数千元；查获海洛因五克、大麻两公斤、冰毒1.2千克。"
+    assert amounts(fact) == [30000.0, 5000.0, 12000.0, 1000.0]
+    assert weights_in_grams(fact) == [1200.0, 5.0, 2000.0]
 
 
 def test_fact_quantities_values():

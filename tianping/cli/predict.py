@@ -177,8 +177,10 @@ def register(cli: click.Group) -> None:
                   help="Map a field to a JSON path or CSV column; repeatable.")
     @click.option("--on-error", type=click.Choice(["skip", "raise"]), default="skip", show_default=True,
                   help="Skip bad records (listed on stderr) or stop at the first one.")
+    @click.option("--bootstrap", type=click.IntRange(0, 100_000), default=0, show_default=True,
+                  help="Add 95% bootstrap intervals of the CAIL scores from this many resamples (0: none).")
     @click.option("--json", "json_mode", is_flag=True, help="Print the report as JSON.")
-    def evaluate_command(model_dir, data_path, report_dir, fields, on_error, json_mode):
+    def evaluate_command(model_dir, data_path, report_dir, fields, on_error, bootstrap, json_mode):
         """Score a model on labelled cases and write a report."""
         from tianping.prediction.evaluate import evaluate, write_report
         from tianping.prediction.model import load_model
@@ -186,7 +188,8 @@ def register(cli: click.Group) -> None:
         model = load_model(model_dir)
         data = _load(data_path, fields, on_error)
         _report_skipped(data)
-        report = evaluate(model, data.cases, progress=progress_factory(len(data.cases), "评估"))
+        report = evaluate(model, data.cases, progress=progress_factory(len(data.cases), "评估"),
+                          bootstrap=bootstrap)
         report["data"] = data.summary()
         paths = write_report(report, report_dir or Path(model_dir) / "evaluation")
         if json_mode:
@@ -199,6 +202,10 @@ def register(cli: click.Group) -> None:
         click.echo(f"法条：CAIL 得分 {articles['cail_score']:.2f}（micro-F1 {articles['micro_f1']:.4f}，"
                    f"macro-F1 {articles['macro_f1']:.4f}，{articles['labels']} 个标签）")
         click.echo(f"刑期：CAIL 得分 {term['term_score']:.2f}，平均绝对误差 {term['mae_months']:.1f} 个月")
+        if report["intervals"]:
+            low_high = {name: f"{low:.2f}–{high:.2f}" for name, (low, high) in report["intervals"].items()}
+            click.echo(f"95% 自助法区间（{bootstrap} 次重抽样）：罪名 {low_high['charges']}，"
+                       f"法条 {low_high['articles']}，刑期 {low_high['term']}")
         unknown = sum(report["unknown_labels"]["charges"].values()) + sum(report["unknown_labels"]["articles"].values())
         if unknown:
             click.echo(f"警告：评估数据中有 {unknown} 个标签不在模型的标签表中，计为未命中", err=True)

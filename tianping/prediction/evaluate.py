@@ -6,12 +6,16 @@ import json
 import logging
 import time
 import warnings
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from tianping.datasets.records import Case
+from tianping.datasets.records import Case, normalize_charge
 from tianping.errors import InvalidInputError, require
 from tianping.prediction.metrics import (
+    bootstrap_interval,
+    cail_label_score,
+    cail_term_score,
     confusion_counts,
     most_frequent,
     multilabel_scores,
@@ -32,11 +36,13 @@ _CJK_FONTS = ("Noto Sans CJK", "Noto Serif CJK", "Source Han", "WenQuanYi", "Sim
 BATCH_SIZE = 256
 
 
-def evaluate(model: JudgmentModel, cases: Sequence[Case], progress=None) -> dict:
+def evaluate(model: JudgmentModel, cases: Sequence[Case], progress=None, bootstrap: int = 0) -> dict:
     """Predict every case and score charges, articles and terms against the gold labels.
 
     Gold labels the model does not know are counted in ``unknown_labels``; they
-    stay in the scores as misses, because the model cannot predict them.
+    stay in the scores as misses, because the model cannot predict them. With
+    ``bootstrap`` > 0, the report also gives 95% bootstrap intervals of the three
+    CAIL scores from that many resamples of the cases.
     """
     if not cases:
         raise InvalidInputError("评估集为空", hint="请提供带标注的案例")
@@ -55,20 +61,31 @@ def evaluate(model: JudgmentModel, cases: Sequence[Case], progress=None) -> dict
 
     gold_charges = [case.charges for case in cases]
     gold_articles = [case.articles for case in cases]
-    predicted_charges = [[entry["name"] for entry in p.charges] for p in predictions]
+    predicted_charges = gold_spelling([[entry["name"] for entry in p.charges] for p in predictions], gold_charges)
     predicted_articles = [[entry["article_number"] for entry in p.articles] for p in predictions]
-    unknown_charges = model.charge_vocab.unknown(gold_charges)
+    known = {normalize_charge(label) for label in model.charge_vocab.labels}
+    unknown_charges = Counter(name for names in gold_charges for name in names if normalize_charge(name) not in known)
     unknown_articles = model.article_vocab.unknown(gold_articles)
     if unknown_charges or unknown_articles:
         logger.warning("evaluation data has %d charge and %d article labels unknown to the model",
                        sum(unknown_charges.values()), sum(unknown_articles.values()))
     frequent = most_frequent(gold_charges, CONFUSION_CHARGES)
+    gold_terms, predicted_terms = [case.term for case in cases], [p.term for p in predictions]
+    intervals = None
+    if bootstrap:
+        intervals = {name: [round(value, 2) for value in bootstrap_interval(score, gold, predicted,
+                                                                            resamples=bootstrap)]
+                     for name, score, gold, predicted in (
+                         ("charges", cail_label_score, gold_charges, predicted_charges),
+                         ("articles", cail_label_score, gold_articles, predicted_articles),
+                         ("term", cail_term_score, gold_terms, predicted_terms))}
     return {
         "cases": len(cases),
         "model_kind": model.kind,
         "charges": multilabel_scores(gold_charges, predicted_charges),
         "articles": multilabel_scores(gold_articles, predicted_articles),
-        "term": term_scores([case.term for case in cases], [p.term for p in predictions]),
+        "term": term_scores(gold_terms, predicted_terms),
+        "intervals": intervals,
         "abstained": sum(p.abstained for p in predictions),
         "unknown_labels": {"charges": dict(unknown_charges.most_common()),
                            "articles": {str(k): v for k, v in unknown_articles.most_common()}},
@@ -79,6 +96,16 @@ def evaluate(model: JudgmentModel, cases: Sequence[Case], progress=None) -> dict
         "seconds": round(seconds, 2),
         "cases_per_second": round(len(cases) / seconds, 1) if seconds > 0 else None,
     }
+
+
+def gold_spelling(predicted: Sequence[Sequence[str]], gold: Sequence[Sequence[str]]) -> list[list[str]]:
+    """Write each predicted charge as the gold labels spell it, when they spell it differently.
+
+    A charge list may write 劫持船只、汽车 where CAIL2018 writes 劫持[船只、汽车];
+    both name one charge, so scoring compares them by ``normalize_charge``.
+    """
+    spelling = {normalize_charge(name): name for names in gold for name in names}
+    return [[spelling.get(normalize_charge(name), name) for name in names] for names in predicted]
 
 
 def _rows(scores: dict) -> list[dict]:

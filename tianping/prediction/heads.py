@@ -36,7 +36,9 @@ _NO_DATA_SCORE = -20.0
 
 def _svm(C: float, class_weight):
     svm = require("sklearn.svm", "predict", "scikit-learn")
-    return svm.LinearSVC(C=C, class_weight=class_weight, max_iter=5000)
+    # With more features than cases, liblinear solves the dual problem in a random
+    # order; a fixed seed makes training on the same data give the same model.
+    return svm.LinearSVC(C=C, class_weight=class_weight, max_iter=5000, random_state=0)
 
 
 def _fit_label_weights(X, Y: np.ndarray, C: float, class_weight, progress=None) -> tuple[np.ndarray, np.ndarray]:

@@ -9,8 +9,9 @@ score of any model evaluated on a small set.
 from __future__ import annotations
 
 import math
+import random
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from tianping.datasets.records import Term
 from tianping.errors import InvalidInputError
@@ -153,3 +154,40 @@ def most_frequent(label_sets: Iterable[Iterable], count: int) -> list:
         counter.update(set(labels))
     ranked = sorted(counter.items(), key=lambda pair: (-pair[1], str(pair[0])))
     return [label for label, _ in ranked[:count]]
+
+
+def bootstrap_interval(score: Callable[[list, list], float], gold: Sequence, predicted: Sequence, *,
+                       resamples: int = 1000, level: float = 0.95, seed: int = 0) -> tuple[float, float]:
+    """Return a percentile bootstrap interval of ``score(gold, predicted)`` over the evaluated cases.
+
+    Each resample draws as many cases as there are, with replacement, and scores
+    them; the interval spans the central ``level`` share of those scores. It
+    tells how much a score could move on another sample of the same size. Macro
+    averages move the most, since a label seen once enters or leaves a resample.
+    """
+    _check_lengths(gold, predicted)
+    if resamples < 1:
+        raise InvalidInputError(f"自助重抽样次数应至少为 1：{resamples}", hint="例如 1000")
+    if not 0.0 < level < 1.0:
+        raise InvalidInputError(f"置信水平应在 0 到 1 之间：{level}", hint="例如 0.95")
+    generator = random.Random(seed)
+    count = len(gold)
+    values = []
+    for _ in range(resamples):
+        rows = [generator.randrange(count) for _ in range(count)]
+        values.append(score([gold[row] for row in rows], [predicted[row] for row in rows]))
+    values.sort()
+    tail = (1.0 - level) / 2
+    low = values[min(resamples - 1, int(math.floor(tail * resamples)))]
+    high = values[max(0, int(math.ceil((1.0 - tail) * resamples)) - 1)]
+    return low, high
+
+
+def cail_label_score(gold: Sequence[Iterable], predicted: Sequence[Iterable]) -> float:
+    """Return the CAIL score (0–100) of charge or article predictions."""
+    return multilabel_scores(gold, predicted)["cail_score"]
+
+
+def cail_term_score(gold: Sequence[Term], predicted: Sequence[Term]) -> float:
+    """Return the CAIL2018 term score (0–100)."""
+    return term_scores(gold, predicted)["term_score"]

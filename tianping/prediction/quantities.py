@@ -6,8 +6,10 @@ act was repeated, injuries, and circumstances such as 累犯, 自首 or 谅解. 
 n-grams see these words but not the size of a number, so the prison-term model
 also gets them as a small dense vector.
 
-Only Arabic numerals are read as amounts and weights (人民币 3.5万元, 海洛因
-12.3克); amounts written in Chinese numerals are not.
+Amounts and weights are read in Arabic numerals (人民币 3.5万元, 5千元, 海洛因
+12.3克) and in Chinese numerals (人民币一万二千元, 海洛因五克). A vague amount
+counts as its unit (数千元 as 1000 yuan), and one that mixes the two kinds of
+numerals is read only in part (1万2千元 as 2000 yuan).
 """
 
 from __future__ import annotations
@@ -18,8 +20,12 @@ import re
 import numpy as np
 
 _NUMBER = r"(\d+(?:\.\d+)?)"
-_AMOUNT = re.compile(_NUMBER + r"\s*(万)?余?多?元")
+_AMOUNT = re.compile(_NUMBER + r"\s*(万|千)?余?多?元")
 _WEIGHT = re.compile(_NUMBER + r"\s*(千克|公斤|克)")
+# Chinese numerals not preceded by an Arabic digit (3万元 is read above, not as 万).
+_CHINESE = r"(?<![\d.])([零〇一二两三四五六七八九十百千万亿]+)"
+_CHINESE_AMOUNT = re.compile(_CHINESE + r"余?多?元")
+_CHINESE_WEIGHT = re.compile(_CHINESE + r"(公斤|克)")
 _ALCOHOL = re.compile(_NUMBER + r"\s*(?:mg|毫克)\s*/\s*(?:100\s*ml|100\s*毫升|百毫升)", re.IGNORECASE)
 _TIMES = re.compile(r"([\d一二两三四五六七八九十]+)\s*次")
 _DATE = re.compile(r"(?:19|20)\d{2}年\d{1,2}月")
@@ -41,6 +47,10 @@ FEATURE_NAMES = (
 ) + tuple(f"has_{word}" for word in CIRCUMSTANCES)
 
 _DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_ZEROS = ("零", "〇")
+_UNITS = {"十": 10, "百": 100, "千": 1000}
+_SECTIONS = {"万": 10_000, "亿": 100_000_000}
+_UNIT_VALUE = {"万": 10_000, "千": 1000}
 
 
 def small_number(text: str) -> int:
@@ -53,18 +63,44 @@ def small_number(text: str) -> int:
     return (_DIGITS.get(tens, 1) if tens else 1) * 10 + _DIGITS.get(units, 0)
 
 
+def chinese_number(text: str) -> int:
+    """Read a whole number written in Chinese numerals (一万二千 is 12000, 三十五万 is 350000).
+
+    Returns 0 when the text has no digit, such as a bare 万.
+    """
+    total = section = 0
+    digit: int | None = None
+    for character in text:
+        if character in _DIGITS:
+            digit = _DIGITS[character]
+        elif character in _ZEROS:
+            digit = None
+        elif character in _UNITS:
+            section += (1 if digit is None else digit) * _UNITS[character]
+            digit = None
+        elif character in _SECTIONS:
+            section += digit or 0
+            if character == "亿":
+                total = (total + section) * _SECTIONS[character]
+            else:
+                total += section * _SECTIONS[character]
+            section, digit = 0, None
+    return total + section + (digit or 0)
+
+
 def amounts(fact: str) -> list[float]:
-    """Return the amounts of money in yuan written in the facts (3.5万元 is 35000)."""
-    found = []
-    for number, ten_thousand in _AMOUNT.findall(fact):
-        value = float(number) * (10_000 if ten_thousand else 1)
-        if value < _MAX_AMOUNT:
-            found.append(value)
-    return found
+    """Return the amounts of money in yuan written in the facts (3.5万元 is 35000, 五千元 is 5000)."""
+    found = [float(number) * _UNIT_VALUE.get(unit, 1) for number, unit in _AMOUNT.findall(fact)]
+    found += [float(chinese_number(number)) for number in _CHINESE_AMOUNT.findall(fact)]
+    return [value for value in found if 0 < value < _MAX_AMOUNT]
 
 
 def weights_in_grams(fact: str) -> list[float]:
-    return [float(number) * (1000 if unit in ("千克", "公斤") else 1) for number, unit in _WEIGHT.findall(fact)]
+    """Return the weights in grams written in the facts (1.2千克 is 1200, 五克 is 5)."""
+    found = [float(number) * (1000 if unit in ("千克", "公斤") else 1) for number, unit in _WEIGHT.findall(fact)]
+    found += [float(chinese_number(number)) * (1000 if unit == "公斤" else 1)
+              for number, unit in _CHINESE_WEIGHT.findall(fact)]
+    return [value for value in found if value > 0]
 
 
 def fact_quantities(fact: str) -> np.ndarray:
