@@ -32,7 +32,9 @@ logger = logging.getLogger(__name__)
 
 MANIFEST_NAME = "manifest.json"
 ARRAYS_NAME = "arrays.npz"
-FORMAT_VERSION = 1
+# Increased whenever saved arrays stop matching the features the code computes. Format 2:
+# the term model reads amounts written in Chinese numerals, so format 1 term trees must be retrained.
+FORMAT_VERSION = 2
 
 # A prediction abstains when its confidence, the calibrated probability that its most
 # probable charge is right, is below this.
