@@ -9,8 +9,9 @@ import pytest
 
 from tianping.prediction import create_model, load_model
 from tianping.prediction.quantities import (
-    CIRCUMSTANCES, FEATURE_NAMES, amounts, chinese_number, fact_quantities, quantity_matrix, small_number, weights_in_grams)
+    CIRCUMSTANCES, FEATURE_NAMES, amounts, fact_quantities, quantity_matrix, small_number, weights_in_grams)
 from tianping.prediction.trees import BoostedTrees
+from tianping.text.numerals import cn_to_int
 from test_prediction import NEW_FACTS, _cases
 
 
@@ -30,8 +31,8 @@ def test_amounts_and_weights():
 @pytest.mark.parametrize(("text", "value"), [
     ("五", 5), ("十", 10), ("二百", 200), ("一千零五十", 1050), ("五千", 5000), ("一万二千", 12000),
     ("三十五万", 350000), ("一亿二千万", 120_000_000), ("万", 0)])
-def test_chinese_number(text, value):
-    assert chinese_number(text) == value
+def test_chinese_numerals_in_amounts(text, value):
+    assert cn_to_int(text) == value
 
 
 def test_amounts_and_weights_in_chinese_numerals():

@@ -36,8 +36,8 @@ _NO_DATA_SCORE = -20.0
 
 def _svm(C: float, class_weight):
     svm = require("sklearn.svm", "predict", "scikit-learn")
-    # With more features than cases, liblinear solves the dual problem in a random
-    # order; a fixed seed makes training on the same data give the same model.
+    # With more features than cases, liblinear solves the dual problem in a random order.
+    # The fixed seed makes training on the same data give the same model.
     return svm.LinearSVC(C=C, class_weight=class_weight, max_iter=5000, random_state=0)
 
 
@@ -98,16 +98,6 @@ def decide(probabilities: np.ndarray, thresholds: np.ndarray) -> list[list[int]]
     return chosen
 
 
-def _micro_f1(chosen: list[list[int]], targets: np.ndarray) -> float:
-    tp = fp = 0
-    for row, indices in enumerate(chosen):
-        hits = int(targets[row, indices].sum())
-        tp += hits
-        fp += len(indices) - hits
-    fn = int(targets.sum()) - tp
-    return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
-
-
 def _cail_score(chosen: list[list[int]], targets: np.ndarray) -> float:
     """Return (micro-F1 + macro-F1) / 2, macro over the labels that are gold or predicted somewhere."""
     predicted = np.zeros(targets.shape, dtype=bool)
@@ -121,7 +111,9 @@ def _cail_score(chosen: list[list[int]], targets: np.ndarray) -> float:
     denominators = 2 * tp + fp + fn
     per_label = np.divide(2 * tp, denominators, out=np.zeros(len(tp), dtype=np.float64), where=denominators > 0)
     macro = float(per_label[present].mean()) if present.any() else 0.0
-    return (_micro_f1(chosen, targets) + macro) / 2
+    total_tp = int(tp.sum())
+    micro = 2 * total_tp / int(denominators.sum()) if total_tp else 0.0
+    return (micro + macro) / 2
 
 
 def tune_thresholds(probabilities: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, float]:

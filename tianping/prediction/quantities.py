@@ -19,6 +19,8 @@ import re
 
 import numpy as np
 
+from tianping.text.numerals import cn_to_int
+
 _NUMBER = r"(\d+(?:\.\d+)?)"
 _AMOUNT = re.compile(_NUMBER + r"\s*(万|千)?余?多?元")
 _WEIGHT = re.compile(_NUMBER + r"\s*(千克|公斤|克)")
@@ -47,10 +49,8 @@ FEATURE_NAMES = (
 ) + tuple(f"has_{word}" for word in CIRCUMSTANCES)
 
 _DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-_ZEROS = ("零", "〇")
-_UNITS = {"十": 10, "百": 100, "千": 1000}
-_SECTIONS = {"万": 10_000, "亿": 100_000_000}
 _UNIT_VALUE = {"万": 10_000, "千": 1000}
+_GRAMS = {"千克": 1000, "公斤": 1000, "克": 1}
 
 
 def small_number(text: str) -> int:
@@ -63,43 +63,17 @@ def small_number(text: str) -> int:
     return (_DIGITS.get(tens, 1) if tens else 1) * 10 + _DIGITS.get(units, 0)
 
 
-def chinese_number(text: str) -> int:
-    """Read a whole number written in Chinese numerals (一万二千 is 12000, 三十五万 is 350000).
-
-    Returns 0 when the text has no digit, such as a bare 万.
-    """
-    total = section = 0
-    digit: int | None = None
-    for character in text:
-        if character in _DIGITS:
-            digit = _DIGITS[character]
-        elif character in _ZEROS:
-            digit = None
-        elif character in _UNITS:
-            section += (1 if digit is None else digit) * _UNITS[character]
-            digit = None
-        elif character in _SECTIONS:
-            section += digit or 0
-            if character == "亿":
-                total = (total + section) * _SECTIONS[character]
-            else:
-                total += section * _SECTIONS[character]
-            section, digit = 0, None
-    return total + section + (digit or 0)
-
-
 def amounts(fact: str) -> list[float]:
     """Return the amounts of money in yuan written in the facts (3.5万元 is 35000, 五千元 is 5000)."""
     found = [float(number) * _UNIT_VALUE.get(unit, 1) for number, unit in _AMOUNT.findall(fact)]
-    found += [float(chinese_number(number)) for number in _CHINESE_AMOUNT.findall(fact)]
+    found += [float(cn_to_int(number)) for number in _CHINESE_AMOUNT.findall(fact)]
     return [value for value in found if 0 < value < _MAX_AMOUNT]
 
 
 def weights_in_grams(fact: str) -> list[float]:
     """Return the weights in grams written in the facts (1.2千克 is 1200, 五克 is 5)."""
-    found = [float(number) * (1000 if unit in ("千克", "公斤") else 1) for number, unit in _WEIGHT.findall(fact)]
-    found += [float(chinese_number(number)) * (1000 if unit == "公斤" else 1)
-              for number, unit in _CHINESE_WEIGHT.findall(fact)]
+    found = [float(number) * _GRAMS[unit] for number, unit in _WEIGHT.findall(fact)]
+    found += [float(cn_to_int(number)) * _GRAMS[unit] for number, unit in _CHINESE_WEIGHT.findall(fact)]
     return [value for value in found if value > 0]
 
 
