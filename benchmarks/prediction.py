@@ -63,10 +63,11 @@ def run_model(kind: str, data: str, queue) -> None:
     articles = model.predict([item.fact for item in items["3-1"]], charges=[item.given_charges for item in items["3-1"]],
                              article_texts=False, evidence=0)
     terms = model.predict([item.fact for item in items["3-4"]], article_texts=False, evidence=0)
+    charge_gold = [item.answer for item in items["3-3"]]
     charge_answers = [lawbench.format_answer("3-3", charges=[normalize_charge(c["name"]) for c in p.charges])
                       for p in charges]
     scores = {
-        "3-3": lawbench.score_charges([item.answer for item in items["3-3"]], charge_answers),
+        "3-3": lawbench.score_charges(charge_gold, charge_answers),
         "3-1": lawbench.score_articles(
             [item.answer for item in items["3-1"]],
             [lawbench.format_answer("3-1", articles=[a["article_number"] for a in p.articles]) for p in articles]),
@@ -75,6 +76,11 @@ def run_model(kind: str, data: str, queue) -> None:
             [lawbench.format_answer("3-4", months=None if p.term.death_penalty or p.term.life_imprisonment
                                     else p.term.months) for p in terms]),
     }
+
+    def charge_score(gold, predicted):
+        return lawbench.score_charges(gold, predicted)["score"]
+
+    charge_interval = bootstrap_interval(charge_score, charge_gold, charge_answers, resamples=BOOTSTRAP_RESAMPLES)
     queue.put({
         "model": kind,
         "cail": {"charges": report["charges"]["cail_score"], "charges_micro_f1": report["charges"]["micro_f1"],
@@ -83,9 +89,7 @@ def run_model(kind: str, data: str, queue) -> None:
                  "articles_macro_f1": report["articles"]["macro_f1"], "term": report["term"]["term_score"],
                  "term_mae_months": report["term"]["mae_months"], "abstained": report["abstained"]},
         "lawbench": {task: result["score"] for task, result in scores.items()},
-        "intervals": {**report["intervals"], "3-3": [round(value, 2) for value in bootstrap_interval(
-            lambda gold, predicted: lawbench.score_charges(gold, predicted)["score"],
-            [item.answer for item in items["3-3"]], charge_answers, resamples=BOOTSTRAP_RESAMPLES)]},
+        "intervals": {**report["intervals"], "3-3": [round(value, 2) for value in charge_interval]},
         "training_seconds": round(training_seconds, 1),
         "cases_per_second": report["cases_per_second"],
         "peak_memory_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),

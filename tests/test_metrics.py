@@ -171,7 +171,7 @@ def test_lawbench_length_mismatch():
         lawbench.score_charges(["罪名:盗窃"], [])
 
 
-def _share_right(gold, predicted):
+def _accuracy(gold, predicted):
     return sum(g == p for g, p in zip(gold, predicted)) / len(gold)
 
 
@@ -181,11 +181,11 @@ def test_bootstrap_interval_exact_cases():
     assert metrics.bootstrap_interval(metrics.cail_label_score, gold, gold, resamples=50) == (100.0, 100.0)
     # One right and one wrong case: a resample of two scores 0, 0.5 or 1 with chances 1/4, 1/2, 1/4,
     # so the central 95% of 1000 resamples runs from 0 to 1, and the central 20% is 0.5.
-    assert metrics.bootstrap_interval(_share_right, [1, 1], [1, 0]) == (0.0, 1.0)
-    assert metrics.bootstrap_interval(_share_right, [1, 1], [1, 0], level=0.2) == (0.5, 0.5)
+    assert metrics.bootstrap_interval(_accuracy, [1, 1], [1, 0]) == (0.0, 1.0)
+    assert metrics.bootstrap_interval(_accuracy, [1, 1], [1, 0], level=0.2) == (0.5, 0.5)
 
 
-def test_bootstrap_interval_is_repeatable_and_covers_the_score():
+def test_bootstrap_interval_repeatable_and_covering():
     gold = [Term(12), Term(6), Term(36), Term(0), Term(24), Term(8)]
     predicted = [Term(12), Term(9), Term(30), Term(2), Term(24), Term(20)]
     first = metrics.bootstrap_interval(metrics.cail_term_score, gold, predicted, resamples=300, seed=7)
@@ -200,6 +200,6 @@ def test_bootstrap_interval_is_repeatable_and_covers_the_score():
 ])
 def test_bootstrap_interval_rejects_bad_settings(settings, message):
     with pytest.raises(InvalidInputError, match=message):
-        metrics.bootstrap_interval(_share_right, [1], [1], **settings)
+        metrics.bootstrap_interval(_accuracy, [1], [1], **settings)
     with pytest.raises(InvalidInputError, match="数量不一致"):
-        metrics.bootstrap_interval(_share_right, [1, 0], [1])
+        metrics.bootstrap_interval(_accuracy, [1, 0], [1])

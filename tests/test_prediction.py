@@ -209,14 +209,14 @@ def test_evaluate_report_and_unknown_labels(tiny_model, tmp_path):
     assert set(paths) == {"report", "per_class", "confusion_plot"}
 
 
-def test_gold_spelling_of_predicted_charges():
+def test_gold_spelling_rewrites_predictions():
     gold = [["劫持[船只、汽车]"], ["盗窃"]]
     predicted = [["劫持船只、汽车", "盗窃罪"], ["敲诈勒索"]]
     assert gold_spelling(predicted, gold) == [["劫持[船只、汽车]", "盗窃"], ["敲诈勒索"]]
 
 
-def test_evaluate_scores_charges_in_any_spelling(tiny_model):
-    # The tiny model predicts 盗窃 for this fact; a gold label spelled 盗窃罪 is the same charge.
+def test_evaluate_ignores_charge_spelling(tiny_model):
+    # The tiny model predicts 盗窃 for this fact. A gold label spelled 盗窃罪 is the same charge.
     case = Case(fact=NEW_FACTS[0], charges=["盗窃罪"], articles=[264], term=Term(8), line=1)
     report = evaluate(tiny_model, [case])
     assert report["charges"]["micro_f1"] == 1.0

@@ -73,12 +73,12 @@ def evaluate(model: JudgmentModel, cases: Sequence[Case], progress=None, bootstr
     gold_terms, predicted_terms = [case.term for case in cases], [p.term for p in predictions]
     intervals = None
     if bootstrap:
-        intervals = {name: [round(value, 2) for value in bootstrap_interval(score, gold, predicted,
-                                                                            resamples=bootstrap)]
-                     for name, score, gold, predicted in (
-                         ("charges", cail_label_score, gold_charges, predicted_charges),
-                         ("articles", cail_label_score, gold_articles, predicted_articles),
-                         ("term", cail_term_score, gold_terms, predicted_terms))}
+        intervals = {}
+        for name, score, gold, predicted in (("charges", cail_label_score, gold_charges, predicted_charges),
+                                             ("articles", cail_label_score, gold_articles, predicted_articles),
+                                             ("term", cail_term_score, gold_terms, predicted_terms)):
+            low, high = bootstrap_interval(score, gold, predicted, resamples=bootstrap)
+            intervals[name] = [round(low, 2), round(high, 2)]
     return {
         "cases": len(cases),
         "model_kind": model.kind,
@@ -101,8 +101,8 @@ def evaluate(model: JudgmentModel, cases: Sequence[Case], progress=None, bootstr
 def gold_spelling(predicted: Sequence[Sequence[str]], gold: Sequence[Sequence[str]]) -> list[list[str]]:
     """Write each predicted charge as the gold labels spell it, when they spell it differently.
 
-    A charge list may write 劫持船只、汽车 where CAIL2018 writes 劫持[船只、汽车];
-    both name one charge, so scoring compares them by ``normalize_charge``.
+    A charge list may write 劫持船只、汽车 where CAIL2018 writes 劫持[船只、汽车].
+    Both name one charge, so scoring compares them by ``normalize_charge``.
     """
     spelling = {normalize_charge(name): name for names in gold for name in names}
     return [[spelling.get(normalize_charge(name), name) for name in names] for names in predicted]

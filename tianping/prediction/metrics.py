@@ -161,8 +161,8 @@ def bootstrap_interval(score: Callable[[list, list], float], gold: Sequence, pre
     """Return a percentile bootstrap interval of ``score(gold, predicted)`` over the evaluated cases.
 
     Each resample draws as many cases as there are, with replacement, and scores
-    them; the interval spans the central ``level`` share of those scores. It
-    tells how much a score could move on another sample of the same size. Macro
+    them. The interval spans the central ``level`` share of those scores, which
+    shows how much a score could move on another sample of the same size. Macro
     averages move the most, since a label seen once enters or leaves a resample.
     """
     _check_lengths(gold, predicted)
