@@ -88,6 +88,7 @@ def run_model(kind: str, data: str, queue) -> None:
                  "articles_micro_f1": report["articles"]["micro_f1"],
                  "articles_macro_f1": report["articles"]["macro_f1"], "term": report["term"]["term_score"],
                  "term_mae_months": report["term"]["mae_months"], "abstained": report["abstained"]},
+        "confidence": report["confidence"],
         "lawbench": {task: result["score"] for task, result in scores.items()},
         "intervals": {**report["intervals"], "3-3": [round(value, 2) for value in charge_interval]},
         "training_seconds": round(training_seconds, 1),
@@ -119,6 +120,7 @@ def main() -> int:
 
     print_table(results)
     print_intervals(results)
+    print_confidence(results)
     if args.json_path:
         Path(args.json_path).write_text(json.dumps({
             "date": time.strftime("%Y-%m-%d"), "machine": machine(), "results": results}, indent=1),
@@ -158,6 +160,20 @@ def print_intervals(results: list[dict]) -> None:
         spans = [f"{r['intervals'][name][0]:.1f}-{r['intervals'][name][1]:.1f}" for r in results]
         cells = "".join(f"{span:>12}" for span in spans)
         print(f"{label:<22}{cells}")
+
+
+def print_confidence(results: list[dict]) -> None:
+    """Print, per model, how often the top charge is right at each level of stated confidence."""
+    for result in results:
+        table = result["confidence"]
+        print(f"\n{result['model']}: confidence against top charge correct on CAIL2018 valid "
+              f"(overall {table['correct']:.1%} correct, mean confidence {table['mean_confidence']:.2f}, "
+              f"ECE {table['ece']:.3f})")
+        for entry in table["bins"]:
+            low, high = entry["range"]
+            correct = f"{entry['correct']:.0%}" if entry["cases"] else "-"
+            mean = f"{entry['mean_confidence']:.2f}" if entry["cases"] else "-"
+            print(f"  {low:.1f}-{high:.1f}{entry['cases']:>8} cases{correct:>8} correct   mean {mean}")
 
 
 if __name__ == "__main__":

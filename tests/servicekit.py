@@ -66,8 +66,17 @@ PREDICTION_FACTS = {
 }
 
 
+# Recommended ranges (months) appended to copies of PREDICTION_FACTS. The sentences in those
+# copies are 60% of the middle of the range, so the model learns a share of 0.6.
+RECOMMENDED_RANGES = ((6, 12), (12, 24))
+
+
 def train_prediction_model(directory: Path) -> Path:
-    """Train a TF-IDF judgment model on PREDICTION_FACTS and save it in ``directory``."""
+    """Train a TF-IDF judgment model on PREDICTION_FACTS and save it in ``directory``.
+
+    Every fact also appears once per range of RECOMMENDED_RANGES with a sentencing
+    recommendation, so predictions for facts that quote one show the term's basis.
+    """
     from tianping.datasets import Case, Term
     from tianping.prediction import create_model
 
@@ -76,6 +85,10 @@ def train_prediction_model(directory: Path) -> Path:
         for fact in facts:
             cases.append(Case(fact=fact, charges=[charge], articles=[article], term=Term(months=6),
                               line=len(cases) + 1))
+            for low, high in RECOMMENDED_RANGES:
+                cases.append(Case(fact=f"{fact}公诉机关建议判处{low}个月至{high}个月有期徒刑。", charges=[charge],
+                                  articles=[article], term=Term(months=round(0.6 * (low + high) / 2)),
+                                  line=len(cases) + 1))
     create_model("tfidf").fit(cases).save(directory)
     return directory
 

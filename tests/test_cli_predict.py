@@ -116,6 +116,10 @@ def test_evaluate_writes_report(workspace):
                                      "--data", str(root / "train.jsonl"), "--report", str(report_dir)])
     assert "CAIL 得分 100.00" in human.stdout
     assert payload["intervals"] is None
+    confidence = payload["confidence"]
+    assert confidence["correct"] == 1.0
+    assert sum(entry["cases"] for entry in confidence["bins"]) == 15
+    assert f"置信度：首位罪名正确 100.0%，平均置信度 {confidence['mean_confidence']:.2f}" in human.stdout
 
 
 def test_evaluate_bootstrap_intervals(workspace):

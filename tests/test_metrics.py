@@ -203,3 +203,27 @@ def test_bootstrap_interval_rejects_bad_settings(settings, message):
         metrics.bootstrap_interval(_accuracy, [1], [1], **settings)
     with pytest.raises(InvalidInputError, match="数量不一致"):
         metrics.bootstrap_interval(_accuracy, [1, 0], [1])
+
+
+def test_reliability_bins_and_ece():
+    confidences = [0.1, 0.2, 0.4, 0.6, 0.95, 0.95, 1.0, 0.9]
+    correct = [False, True, True, False, True, True, True, False]
+    table = metrics.reliability(confidences, correct)
+    assert [entry["range"] for entry in table["bins"]] == [[0.0, 0.3], [0.3, 0.5], [0.5, 0.7], [0.7, 0.9],
+                                                           [0.9, 1.0]]
+    assert [entry["cases"] for entry in table["bins"]] == [2, 1, 1, 0, 4]
+    assert [entry["correct"] for entry in table["bins"]] == [0.5, 1.0, 0.0, None, 0.75]
+    assert table["bins"][0]["mean_confidence"] == pytest.approx(0.15)
+    assert table["bins"][4]["mean_confidence"] == pytest.approx(0.95)
+    assert table["bins"][3]["mean_confidence"] is None
+    assert table["correct"] == 0.625
+    assert table["mean_confidence"] == pytest.approx(5.1 / 8)
+    # (2 × 0.35 + 1 × 0.6 + 1 × 0.6 + 4 × 0.2) / 8
+    assert table["ece"] == pytest.approx(2.7 / 8)
+
+
+def test_reliability_rejects_bad_input():
+    with pytest.raises(InvalidInputError, match="评估集为空"):
+        metrics.reliability([], [])
+    with pytest.raises(InvalidInputError, match="数量不一致"):
+        metrics.reliability([0.5], [True, False])

@@ -68,7 +68,8 @@ def test_tiny_model_predicts_charges(tiny_model):
 
 def test_prediction_json_shape(tiny_model):
     result = tiny_model.predict(NEW_FACTS[:1], article_texts=False)[0].to_dict()
-    assert set(result) == {"charges", "articles", "term", "confidence", "abstained", "candidates", "event_date"}
+    assert set(result) == {"charges", "articles", "term", "confidence", "abstained", "candidates", "event_date",
+                           "term_basis"}
     assert set(result["charges"][0]) == {"name", "probability", "evidence"}
     assert {"article_number", "probability", "text"} <= set(result["articles"][0])
     assert set(result["term"]) == {"months", "death_penalty", "life_imprisonment"}

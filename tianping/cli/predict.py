@@ -101,6 +101,10 @@ def _print_case(result: dict, show_text: bool) -> None:
             for line in article["text"].splitlines():
                 click.echo(f"    {line}")
     click.echo(f"刑期：{_term_text(result['term'])}")
+    basis = result.get("term_basis")
+    if basis:
+        low, high = basis["recommended_months"]
+        click.echo(f"  依据：事实中的量刑建议 {low}–{high} 个月，刑期取其中点的 {basis['share']:.2f}")
     click.echo(f"置信度：{result['confidence']:.2f}")
 
 
@@ -206,6 +210,9 @@ def register(cli: click.Group) -> None:
             low_high = {name: f"{low:.2f}–{high:.2f}" for name, (low, high) in report["intervals"].items()}
             click.echo(f"95% 自助法区间（{bootstrap} 次重抽样）：罪名 {low_high['charges']}，"
                        f"法条 {low_high['articles']}，刑期 {low_high['term']}")
+        confidence = report["confidence"]
+        click.echo(f"置信度：首位罪名正确 {confidence['correct']:.1%}，平均置信度 {confidence['mean_confidence']:.2f}，"
+                   f"期望校准误差 {confidence['ece']:.3f}")
         unknown = sum(report["unknown_labels"]["charges"].values()) + sum(report["unknown_labels"]["articles"].values())
         if unknown:
             click.echo(f"警告：评估数据中有 {unknown} 个标签不在模型的标签表中，计为未命中", err=True)

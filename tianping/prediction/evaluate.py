@@ -20,6 +20,7 @@ from tianping.prediction.metrics import (
     most_frequent,
     multilabel_scores,
     per_label_scores,
+    reliability,
     term_scores,
 )
 from tianping.prediction.model import JudgmentModel
@@ -42,7 +43,9 @@ def evaluate(model: JudgmentModel, cases: Sequence[Case], progress=None, bootstr
     Gold labels the model does not know are counted in ``unknown_labels``; they
     stay in the scores as misses, because the model cannot predict them. With
     ``bootstrap`` > 0, the report also gives 95% bootstrap intervals of the three
-    CAIL scores from that many resamples of the cases.
+    CAIL scores from that many resamples of the cases. ``confidence`` compares
+    each case's confidence with whether its most probable charge is a gold one
+    (``metrics.reliability``).
     """
     if not cases:
         raise InvalidInputError("评估集为空", hint="请提供带标注的案例")
@@ -79,6 +82,8 @@ def evaluate(model: JudgmentModel, cases: Sequence[Case], progress=None, bootstr
                                              ("term", cail_term_score, gold_terms, predicted_terms)):
             low, high = bootstrap_interval(score, gold, predicted, resamples=bootstrap)
             intervals[name] = [round(low, 2), round(high, 2)]
+    top_charge_correct = [bool(p.charges) and normalize_charge(p.charges[0]["name"]) in {normalize_charge(name) for name in gold}
+                 for p, gold in zip(predictions, gold_charges)]
     return {
         "cases": len(cases),
         "model_kind": model.kind,
@@ -87,6 +92,7 @@ def evaluate(model: JudgmentModel, cases: Sequence[Case], progress=None, bootstr
         "term": term_scores(gold_terms, predicted_terms),
         "intervals": intervals,
         "abstained": sum(p.abstained for p in predictions),
+        "confidence": _rounded(reliability([p.confidence for p in predictions], top_charge_correct)),
         "unknown_labels": {"charges": dict(unknown_charges.most_common()),
                            "articles": {str(k): v for k, v in unknown_articles.most_common()}},
         "per_charge": _rows(per_label_scores(gold_charges, predicted_charges)),
@@ -108,10 +114,19 @@ def gold_spelling(predicted: Sequence[Sequence[str]], gold: Sequence[Sequence[st
     return [[spelling.get(normalize_charge(name), name) for name in names] for names in predicted]
 
 
+def _rounded(value):
+    """Round the floats in nested lists and dicts to 4 places."""
+    if isinstance(value, float):
+        return round(value, 4)
+    if isinstance(value, dict):
+        return {key: _rounded(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_rounded(item) for item in value]
+    return value
+
+
 def _rows(scores: dict) -> list[dict]:
-    rows = [{"label": label, **{key: round(value, 4) if isinstance(value, float) else value
-                                for key, value in entry.items()}}
-            for label, entry in scores.items()]
+    rows = [{"label": label, **_rounded(entry)} for label, entry in scores.items()]
     return sorted(rows, key=lambda row: (-row["support"], str(row["label"])))
 
 

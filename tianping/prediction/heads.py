@@ -9,6 +9,7 @@ the validation set when one is given.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -16,7 +17,7 @@ import scipy.sparse as sp
 
 from tianping.datasets.records import Term
 from tianping.errors import require
-from tianping.prediction.quantities import quantity_matrix
+from tianping.prediction.quantities import quantity_matrix, recommended_months
 from tianping.prediction.trees import BoostedTrees
 
 logger = logging.getLogger(__name__)
@@ -264,6 +265,11 @@ _FIXED, _LIFE, _DEATH = 0, 1, 2
 # Folds of the out-of-fold ridge predictions that the boosted term model learns from.
 RIDGE_FOLDS = 5
 
+# Shares of the middle of the recommended range tried when learning how far below it sentences fall.
+RECOMMENDATION_SHARES = np.round(np.arange(0.40, 1.001, 0.05), 2)
+# Training cases with a sentencing recommendation needed before that share is learned and used.
+MIN_RECOMMENDATION_CASES = 20
+
 
 def _term_kind(term: Term) -> int:
     if term.death_penalty:
@@ -296,6 +302,12 @@ class TermHead:
     CAIL2018 term score under the bucket probabilities. The life-or-death
     classifier needs at least two training cases of life or death before it
     predicts them.
+
+    When the facts quote a sentencing recommendation (建议判处……一年以上二年以下),
+    every mode predicts a learned share of the middle of the recommended range
+    instead. The share is the one that scores best on the training cases with a
+    recommendation. It is learned only when there are at least
+    ``MIN_RECOMMENDATION_CASES`` of them.
     """
 
     def __init__(self, mode: str = "regression", alpha: float = 1.0):
@@ -309,6 +321,7 @@ class TermHead:
         self.bucket_classes: list[int] = []
         self.bucket_centers: np.ndarray | None = None
         self.trees: BoostedTrees | None = None
+        self.recommendation_share: float | None = None
 
     def config(self) -> dict:
         return {"mode": self.mode, "alpha": self.alpha}
@@ -319,6 +332,9 @@ class TermHead:
         kinds = np.array([_term_kind(term) for term in terms])
         self._fit_kind(X, kinds)
         fixed_rows = np.flatnonzero(kinds == _FIXED)
+        if facts is not None:
+            self.recommendation_share = self._fit_recommendation_share(
+                [facts[i] for i in fixed_rows], [terms[i] for i in fixed_rows])
         months = np.array([terms[i].months for i in fixed_rows], dtype=np.float64)
         if len(fixed_rows) == 0:
             months, fixed_rows = np.zeros(1), np.zeros(1, dtype=int)
@@ -338,6 +354,39 @@ class TermHead:
                 # Leaves of at least 10 cases on a full data set. Smaller ones let a few hundred cases split at all.
                 leaf = int(np.clip(len(fixed_rows) // 50, 2, 10))
                 self.trees = BoostedTrees.fit(features, buckets, min_samples_leaf=leaf)
+
+    @staticmethod
+    def _fit_recommendation_share(facts: Sequence[str], terms: Sequence[Term]) -> float | None:
+        """Return the share of the recommended range's middle that best predicts the terms, or None."""
+        from tianping.prediction.metrics import term_case_score
+
+        pairs = [(recommended_months(fact), term) for fact, term in zip(facts, terms)]
+        pairs = [(sum(recommendation) / 2, term) for recommendation, term in pairs if recommendation]
+        if len(pairs) < MIN_RECOMMENDATION_CASES:
+            return None
+        # The CAIL2018 score is a step function, so several shares can tie. The smaller
+        # log error breaks the tie.
+        keys = []
+        for share in RECOMMENDATION_SHARES:
+            predicted = [int(round(share * middle)) for middle, _ in pairs]
+            score = sum(term_case_score(term, Term(months)) for (_, term), months in zip(pairs, predicted))
+            error = sum(abs(math.log1p(term.months) - math.log1p(months))
+                        for (_, term), months in zip(pairs, predicted))
+            keys.append((round(score, 9), -error))
+        best = float(RECOMMENDATION_SHARES[max(range(len(keys)), key=keys.__getitem__)])
+        logger.info("%d training cases quote a sentencing recommendation; the term is %.2f of its middle",
+                    len(pairs), best)
+        return best
+
+    def _apply_recommendations(self, months: np.ndarray, facts: Sequence[str] | None) -> np.ndarray:
+        if self.recommendation_share is None or facts is None:
+            return months
+        months = months.copy()
+        for row, fact in enumerate(facts):
+            recommendation = recommended_months(fact)
+            if recommendation:
+                months[row] = int(round(self.recommendation_share * sum(recommendation) / 2))
+        return months
 
     def _bucket_logistic(self, X, buckets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Fit logistic regression over month buckets and return one weight row per class of ``bucket_classes``.
@@ -411,7 +460,7 @@ class TermHead:
         kind_scores = np.asarray(X @ self.kind_weights.T) + self.kind_intercepts
         kinds = [self.kind_classes[int(np.argmax(row))] if len(self.kind_classes) > 1 else _FIXED
                  for row in kind_scores]
-        months = self.predict_months(X, charges, facts)
+        months = self._apply_recommendations(self.predict_months(X, charges, facts), facts)
         result = []
         for kind, month in zip(kinds, months):
             if kind == _DEATH:
@@ -445,7 +494,8 @@ class TermHead:
         return np.array([[term_case_score(Term(gold), Term(candidate)) for candidate in centers] for gold in centers])
 
     def state(self) -> tuple[dict, dict]:
-        meta = {"config": self.config(), "kind_classes": self.kind_classes, "bucket_classes": self.bucket_classes}
+        meta = {"config": self.config(), "kind_classes": self.kind_classes, "bucket_classes": self.bucket_classes,
+                "recommendation_share": self.recommendation_share}
         arrays = {"kind_weights": self.kind_weights, "kind_intercepts": self.kind_intercepts,
                   "term_weights": self.term_weights, "term_intercepts": self.term_intercepts}
         if self.bucket_centers is not None:
@@ -459,6 +509,7 @@ class TermHead:
         head = cls(**meta["config"])
         head.kind_classes = meta["kind_classes"]
         head.bucket_classes = meta["bucket_classes"]
+        head.recommendation_share = meta["recommendation_share"]
         head.kind_weights = arrays["kind_weights"]
         head.kind_intercepts = arrays["kind_intercepts"]
         head.term_weights = arrays["term_weights"]

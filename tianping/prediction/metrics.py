@@ -191,3 +191,34 @@ def cail_label_score(gold: Sequence[Iterable], predicted: Sequence[Iterable]) ->
 def cail_term_score(gold: Sequence[Term], predicted: Sequence[Term]) -> float:
     """Return the CAIL2018 term score (0–100)."""
     return term_scores(gold, predicted)["term_score"]
+
+
+# Upper edges of the confidence bins in ``reliability``; the last bin includes 1.0.
+CONFIDENCE_EDGES = (0.3, 0.5, 0.7, 0.9, 1.0)
+
+
+def reliability(confidences: Sequence[float], correct: Sequence[bool],
+                edges: Sequence[float] = CONFIDENCE_EDGES) -> dict:
+    """Compare stated confidence with how often the top prediction was right.
+
+    Cases fall into bins by confidence: [0, edges[0]), [edges[0], edges[1]), …,
+    the last bin closed at 1. Per bin: cases, the share whose top prediction is
+    right, and the mean confidence. ``ece`` (expected calibration error) is the
+    case-weighted mean of |share right − mean confidence| over the bins.
+    """
+    _check_lengths(correct, confidences)
+    bins = []
+    lower = 0.0
+    for index, upper in enumerate(edges):
+        last = index == len(edges) - 1
+        members = [i for i, value in enumerate(confidences)
+                   if lower <= value < upper or (last and lower <= value <= upper)]
+        share = sum(bool(correct[i]) for i in members) / len(members) if members else None
+        mean = sum(confidences[i] for i in members) / len(members) if members else None
+        bins.append({"range": [lower, upper], "cases": len(members), "correct": share, "mean_confidence": mean})
+        lower = upper
+    total = len(confidences)
+    ece = sum(entry["cases"] / total * abs(entry["correct"] - entry["mean_confidence"])
+              for entry in bins if entry["cases"])
+    return {"bins": bins, "correct": sum(map(bool, correct)) / total,
+            "mean_confidence": sum(confidences) / total, "ece": ece}

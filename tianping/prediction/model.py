@@ -27,6 +27,7 @@ from tianping.errors import InvalidInputError, NotFoundError
 from tianping.prediction.features import EmbeddingFeaturizer, TfidfFeaturizer
 from tianping.prediction.grounding import ArticleTexts, event_date
 from tianping.prediction.heads import LabelHead, TermHead, decide, tune_thresholds
+from tianping.prediction.quantities import recommended_months
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +35,8 @@ MANIFEST_NAME = "manifest.json"
 ARRAYS_NAME = "arrays.npz"
 # Increased whenever saved arrays stop matching the features the code computes. Format 2:
 # the term model reads amounts written in Chinese numerals, so format 1 term trees must be retrained.
-FORMAT_VERSION = 2
+# Format 3: three term features from the sentencing recommendation, and the learned share of it.
+FORMAT_VERSION = 3
 
 # A prediction abstains when its confidence, the calibrated probability that its most
 # probable charge is right, is below this.
@@ -63,6 +65,8 @@ class CasePrediction:
     abstained: bool
     candidates: list[dict] = field(default_factory=list)
     event_date: str | None = None
+    # Set when the term follows the sentencing recommendation quoted in the facts.
+    term_basis: dict | None = None
 
     def to_dict(self) -> dict:
         return {
@@ -73,6 +77,7 @@ class CasePrediction:
             "abstained": self.abstained,
             "candidates": self.candidates,
             "event_date": self.event_date,
+            "term_basis": self.term_basis,
         }
 
 
@@ -304,8 +309,18 @@ class JudgmentModel:
             results.append(CasePrediction(
                 charges=predicted_charges, articles=predicted_articles, term=probabilities.terms[row],
                 confidence=confidence, abstained=confidence < threshold, candidates=candidates,
-                event_date=date))
+                event_date=date, term_basis=self._term_basis(fact, probabilities.terms[row])))
         return results
+
+    def _term_basis(self, fact: str, term: Term) -> dict | None:
+        """Return the recommendation a fixed term was derived from, or None when the model predicted it."""
+        share = self.term_head.recommendation_share
+        if share is None or term.death_penalty or term.life_imprisonment:
+            return None
+        recommendation = recommended_months(fact)
+        if recommendation is None:
+            return None
+        return {"recommended_months": list(recommendation), "share": share}
 
     def _default_article_texts(self) -> ArticleTexts:
         if self._article_texts is None:

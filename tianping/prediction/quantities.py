@@ -10,6 +10,12 @@ Amounts and weights are read in Arabic numerals (人民币 3.5万元, 5千元, �
 12.3克) and in Chinese numerals (人民币一万二千元, 海洛因五克). A vague amount
 counts as its unit (数千元 as 1000 yuan), and one that mixes the two kinds of
 numerals is read only in part (1万2千元 as 2000 yuan).
+
+Some facts quote the prosecutor's sentencing recommendation (建议判处……一年以上
+二年以下, 建议在××至三年之间量刑; CAIL2018 masks the kind of penalty with ××).
+Its durations in months are read as well. About one CAIL2018 fact in twelve
+quotes one, and the sentence passed there is two thirds of its upper end at the
+median.
 """
 
 from __future__ import annotations
@@ -31,6 +37,14 @@ _CHINESE_WEIGHT = re.compile(_CHINESE + r"(公斤|克)")
 _ALCOHOL = re.compile(_NUMBER + r"\s*(?:mg|毫克)\s*/\s*(?:100\s*ml|100\s*毫升|百毫升)", re.IGNORECASE)
 _TIMES = re.compile(r"([\d一二两三四五六七八九十]+)\s*次")
 _DATE = re.compile(r"(?:19|20)\d{2}年\d{1,2}月")
+_DURATION_NUMBER = r"[\d零〇一二两三四五六七八九十百]+"
+# The recommendation runs from 建议 to the end of the sentence or clause.
+_RECOMMENDATION = re.compile(r"建议[^。；;]*")
+_DURATION = re.compile(rf"(?:({_DURATION_NUMBER})年)?(?:零?({_DURATION_NUMBER})个?月)?")
+# 三至四年 and 六至九个月 give the unit once for both ends.
+_SHARED_UNIT_RANGE = re.compile(rf"({_DURATION_NUMBER})至({_DURATION_NUMBER})(年|个月)")
+# Fixed-term imprisonment is at most 25 years, even for several offences together.
+_MAX_RECOMMENDED_YEARS = 25
 # Amounts above this are misread numbers (case numbers, phone numbers), not money.
 _MAX_AMOUNT = 1e10
 
@@ -46,6 +60,7 @@ CIRCUMSTANCES = (
 FEATURE_NAMES = (
     "log_max_amount", "log_total_amount", "amount_mentions", "log_max_grams", "log_total_grams",
     "blood_alcohol_per_100", "log_max_times", "log_fact_chars", "defendant_mentions", "dated_events",
+    "has_recommendation", "log_recommended_low", "log_recommended_high",
 ) + tuple(f"has_{word}" for word in CIRCUMSTANCES)
 
 _DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
@@ -77,16 +92,50 @@ def weights_in_grams(fact: str) -> list[float]:
     return [value for value in found if value > 0]
 
 
+def _duration_number(text: str) -> int:
+    """Read 18 or 一年 style numbers; one that mixes digits and Chinese numerals reads as 0."""
+    if text.isdigit():
+        return int(text)
+    try:
+        return cn_to_int(text)
+    except ValueError:
+        return 0
+
+
+def recommended_months(fact: str) -> tuple[int, int] | None:
+    """Return the shortest and longest durations (months) in the sentencing recommendation, or None.
+
+    建议判处……一年以上二年以下 gives (12, 24), 建议判处××至六个月 gives (6, 6).
+    Durations above 25 years are not terms (a year such as 2016年) and are ignored.
+    """
+    found: list[int] = []
+    for clause in _RECOMMENDATION.findall(fact):
+        for low, high, unit in _SHARED_UNIT_RANGE.findall(clause):
+            scale = 12 if unit == "年" else 1
+            found += [_duration_number(low) * scale, _duration_number(high) * scale]
+        for years, months in _DURATION.findall(clause):
+            if not years and not months:
+                continue
+            month_count = _duration_number(months) if months else 0
+            if years and month_count > 11:
+                continue
+            found.append((_duration_number(years) if years else 0) * 12 + month_count)
+    found = [months for months in found if 0 < months <= _MAX_RECOMMENDED_YEARS * 12]
+    return (min(found), max(found)) if found else None
+
+
 def fact_quantities(fact: str) -> np.ndarray:
     """Return the features of one fact, in the order of ``FEATURE_NAMES``."""
     money = amounts(fact)
     grams = weights_in_grams(fact)
     alcohol = [float(value) for value in _ALCOHOL.findall(fact)]
     times = [small_number(value) for value in _TIMES.findall(fact)]
+    recommendation = recommended_months(fact) or (0, 0)
     values = [
         math.log1p(max(money, default=0.0)), math.log1p(sum(money)), len(money),
         math.log1p(max(grams, default=0.0)), math.log1p(sum(grams)), max(alcohol, default=0.0) / 100,
         math.log1p(max(times, default=0)), math.log1p(len(fact)), fact.count("被告人"), len(_DATE.findall(fact)),
+        1.0 if recommendation[1] else 0.0, math.log1p(recommendation[0]), math.log1p(recommendation[1]),
     ]
     values.extend(1.0 if word in fact else 0.0 for word in CIRCUMSTANCES)
     return np.array(values, dtype=np.float64)

@@ -192,6 +192,7 @@ class PredictResponse(_Open):
     abstained: bool
     candidates: list[dict]
     event_date: str | None = None
+    term_basis: dict | None = None
 
 
 # ------------------------------------------------------------------ OpenAI-compatible
