@@ -104,7 +104,8 @@ def _print_case(result: dict, show_text: bool) -> None:
     basis = result.get("term_basis")
     if basis:
         low, high = basis["recommended_months"]
-        click.echo(f"  依据：事实中的量刑建议 {low}–{high} 个月，刑期取其中点的 {basis['share']:.2f}")
+        span = f"{low}" if low == high else f"{low}–{high}"
+        click.echo(f"  依据：事实中的量刑建议 {span} 个月，刑期取其中点的 {basis['share']:.2f}")
     click.echo(f"置信度：{result['confidence']:.2f}")
 
 

@@ -48,7 +48,7 @@ const MESSAGES = {
     termLife: "无期徒刑",
     termDeath: "死刑",
     termNone: "不判处有期徒刑",
-    termBasis: "（依据事实中的量刑建议 {low}–{high} 个月，取其中点的 {share}）",
+    termBasis: "（依据事实中的量刑建议 {span} 个月，取其中点的 {share}）",
     noCharges: "没有达到阈值的罪名。",
     closeButton: "关闭",
     prevButton: "上一条",
@@ -116,7 +116,7 @@ const MESSAGES = {
     termLife: "life imprisonment",
     termDeath: "death penalty",
     termNone: "no fixed-term imprisonment",
-    termBasis: " (from the sentencing recommendation in the facts, {low}–{high} months: {share} of its middle)",
+    termBasis: " (from the sentencing recommendation in the facts, {span} months: {share} of its middle)",
     noCharges: "No charge reached the threshold.",
     closeButton: "Close",
     prevButton: "Previous",
@@ -427,7 +427,8 @@ function renderPrediction(result) {
   let term = termText(result.term);
   if (result.term_basis) {
     const [low, high] = result.term_basis.recommended_months;
-    term += t("termBasis", { low, high, share: Number(result.term_basis.share).toFixed(2) });
+    const span = low === high ? String(low) : `${low}–${high}`;
+    term += t("termBasis", { span, share: Number(result.term_basis.share).toFixed(2) });
   }
   $("predict-term").textContent = term;
 
