@@ -82,8 +82,8 @@ def evaluate(model: JudgmentModel, cases: Sequence[Case], progress=None, bootstr
                                              ("term", cail_term_score, gold_terms, predicted_terms)):
             low, high = bootstrap_interval(score, gold, predicted, resamples=bootstrap)
             intervals[name] = [round(low, 2), round(high, 2)]
-    top_charge_correct = [bool(p.charges) and normalize_charge(p.charges[0]["name"]) in {normalize_charge(name) for name in gold}
-                 for p, gold in zip(predictions, gold_charges)]
+    # predicted_charges keeps each case's order (most probable first) in the gold spelling.
+    top_charge_correct = [bool(names) and names[0] in gold for names, gold in zip(predicted_charges, gold_charges)]
     return {
         "cases": len(cases),
         "model_kind": model.kind,

@@ -17,6 +17,7 @@ import scipy.sparse as sp
 
 from tianping.datasets.records import Term
 from tianping.errors import require
+from tianping.prediction.metrics import term_case_score
 from tianping.prediction.quantities import quantity_matrix, recommended_months
 from tianping.prediction.trees import BoostedTrees
 
@@ -271,6 +272,11 @@ RECOMMENDATION_SHARES = np.round(np.arange(0.40, 1.001, 0.05), 2)
 MIN_RECOMMENDATION_CASES = 20
 
 
+def _share_of_middle(share: float, recommendation: tuple[int, int]) -> int:
+    """Return ``share`` of the middle of a recommended range, in whole months."""
+    return int(round(share * sum(recommendation) / 2))
+
+
 def _term_kind(term: Term) -> int:
     if term.death_penalty:
         return _DEATH
@@ -358,23 +364,21 @@ class TermHead:
     @staticmethod
     def _fit_recommendation_share(facts: Sequence[str], terms: Sequence[Term]) -> float | None:
         """Return the share of the recommended range's middle that best predicts the terms, or None."""
-        from tianping.prediction.metrics import term_case_score
-
         pairs = [(recommended_months(fact), term) for fact, term in zip(facts, terms)]
-        pairs = [(sum(recommendation) / 2, term) for recommendation, term in pairs if recommendation]
+        pairs = [(recommendation, term) for recommendation, term in pairs if recommendation]
         if len(pairs) < MIN_RECOMMENDATION_CASES:
             return None
         # The CAIL2018 score is a step function, so several shares can tie. The smaller
         # log error breaks the tie.
         keys = []
         for share in RECOMMENDATION_SHARES:
-            predicted = [int(round(share * middle)) for middle, _ in pairs]
+            predicted = [_share_of_middle(share, recommendation) for recommendation, _ in pairs]
             score = sum(term_case_score(term, Term(months)) for (_, term), months in zip(pairs, predicted))
             error = sum(abs(math.log1p(term.months) - math.log1p(months))
                         for (_, term), months in zip(pairs, predicted))
             keys.append((round(score, 9), -error))
-        best = float(RECOMMENDATION_SHARES[max(range(len(keys)), key=keys.__getitem__)])
-        logger.info("%d training cases quote a sentencing recommendation; the term is %.2f of its middle",
+        best = float(RECOMMENDATION_SHARES[keys.index(max(keys))])
+        logger.info("%d training cases quote a sentencing recommendation, so the term there is %.2f of its middle",
                     len(pairs), best)
         return best
 
@@ -385,8 +389,17 @@ class TermHead:
         for row, fact in enumerate(facts):
             recommendation = recommended_months(fact)
             if recommendation:
-                months[row] = int(round(self.recommendation_share * sum(recommendation) / 2))
+                months[row] = _share_of_middle(self.recommendation_share, recommendation)
         return months
+
+    def recommendation_basis(self, fact: str, term: Term) -> dict | None:
+        """Return the recommendation that ``term`` was derived from, or None when the model predicted it."""
+        if self.recommendation_share is None or term.death_penalty or term.life_imprisonment:
+            return None
+        recommendation = recommended_months(fact)
+        if recommendation is None:
+            return None
+        return {"recommended_months": list(recommendation), "share": self.recommendation_share}
 
     def _bucket_logistic(self, X, buckets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Fit logistic regression over month buckets and return one weight row per class of ``bucket_classes``.
@@ -488,8 +501,6 @@ class TermHead:
 
     def _expected_scores(self) -> np.ndarray:
         """Return the CAIL2018 score of predicting each bucket median (columns) when the gold is each (rows)."""
-        from tianping.prediction.metrics import term_case_score
-
         centers = [int(center) for center in self.bucket_centers]
         return np.array([[term_case_score(Term(gold), Term(candidate)) for candidate in centers] for gold in centers])
 

@@ -27,7 +27,6 @@ from tianping.errors import InvalidInputError, NotFoundError
 from tianping.prediction.features import EmbeddingFeaturizer, TfidfFeaturizer
 from tianping.prediction.grounding import ArticleTexts, event_date
 from tianping.prediction.heads import LabelHead, TermHead, decide, tune_thresholds
-from tianping.prediction.quantities import recommended_months
 
 logger = logging.getLogger(__name__)
 
@@ -309,18 +308,8 @@ class JudgmentModel:
             results.append(CasePrediction(
                 charges=predicted_charges, articles=predicted_articles, term=probabilities.terms[row],
                 confidence=confidence, abstained=confidence < threshold, candidates=candidates,
-                event_date=date, term_basis=self._term_basis(fact, probabilities.terms[row])))
+                event_date=date, term_basis=self.term_head.recommendation_basis(fact, probabilities.terms[row])))
         return results
-
-    def _term_basis(self, fact: str, term: Term) -> dict | None:
-        """Return the recommendation a fixed term was derived from, or None when the model predicted it."""
-        share = self.term_head.recommendation_share
-        if share is None or term.death_penalty or term.life_imprisonment:
-            return None
-        recommendation = recommended_months(fact)
-        if recommendation is None:
-            return None
-        return {"recommended_months": list(recommendation), "share": share}
 
     def _default_article_texts(self) -> ArticleTexts:
         if self._article_texts is None:
