@@ -164,7 +164,7 @@ def test_prediction_and_article(server, browser, screenshots):
     assert browser.find_element(By.ID, "predict-term").text
     browser.save_screenshot(str(screenshots / "prediction.png"))
 
-    # A term taken from the sentencing recommendation shows its basis; the last fact has none.
+    # A term taken from the sentencing recommendation shows its basis. The last fact has none.
     theft = "2022年3月5日，被告人韩某在商场内秘密窃取他人手机一部，价值3000元。"
     for fact, expected in [
         (theft + "公诉机关建议判处一年以上二年以下有期徒刑。",

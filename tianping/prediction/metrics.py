@@ -193,7 +193,7 @@ def cail_term_score(gold: Sequence[Term], predicted: Sequence[Term]) -> float:
     return term_scores(gold, predicted)["term_score"]
 
 
-# Upper edges of the confidence bins in ``reliability``; the last bin includes 1.0.
+# Upper edges of the confidence bins in ``reliability``. The last bin includes 1.0.
 CONFIDENCE_EDGES = (0.3, 0.5, 0.7, 0.9, 1.0)
 
 

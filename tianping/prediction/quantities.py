@@ -93,7 +93,7 @@ def weights_in_grams(fact: str) -> list[float]:
 
 
 def _duration_number(text: str) -> int:
-    """Read 18 or 一年 style numbers; one that mixes digits and Chinese numerals reads as 0."""
+    """Read a number written in digits (18) or in Chinese numerals (十八). One that mixes both reads as 0."""
     if text.isdigit():
         return int(text)
     try:
