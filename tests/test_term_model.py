@@ -22,7 +22,8 @@ from test_prediction import NEW_FACTS, _cases
 
 
 @pytest.mark.parametrize(("text", "value"), [
-    ("3", 3), ("12", 12), ("三", 3), ("两", 2), ("十", 10), ("十二", 12), ("二十", 20), ("三十五", 35)])
+    ("3", 3), ("12", 12), ("三", 3), ("两", 2), ("十", 10), ("十二", 12), ("二十", 20), ("三十五", 35),
+    ("一百二十", 120), ("五六", 6), ("二十五六", 26), ("1十", 0)])
 def test_small_number(text, value):
     assert small_number(text) == value
 

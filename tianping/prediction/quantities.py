@@ -63,19 +63,8 @@ FEATURE_NAMES = (
     "has_recommendation", "log_recommended_low", "log_recommended_high",
 ) + tuple(f"has_{word}" for word in CIRCUMSTANCES)
 
-_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _UNIT_VALUE = {"万": 10_000, "千": 1000}
 _GRAMS = {"千克": 1000, "公斤": 1000, "克": 1}
-
-
-def small_number(text: str) -> int:
-    """Read a count written in digits or in Chinese numerals up to 99 (三, 十二, 二十)."""
-    if text.isdigit():
-        return int(text)
-    if "十" not in text:
-        return _DIGITS.get(text, 0)
-    tens, _, units = text.partition("十")
-    return (_DIGITS.get(tens, 1) if tens else 1) * 10 + _DIGITS.get(units, 0)
 
 
 def amounts(fact: str) -> list[float]:
@@ -92,8 +81,12 @@ def weights_in_grams(fact: str) -> list[float]:
     return [value for value in found if value > 0]
 
 
-def _duration_number(text: str) -> int:
-    """Read a number written in digits (18) or in Chinese numerals (十八). One that mixes both reads as 0."""
+def small_number(text: str) -> int:
+    """Read a count or a duration written in digits (18) or in Chinese numerals (十八, 二十).
+
+    Of two digits in a row, the second counts (五六次 reads as 6, 二十五六次 as 26).
+    A number that mixes digits and Chinese numerals reads as 0.
+    """
     if text.isdigit():
         return int(text)
     try:
@@ -112,14 +105,14 @@ def recommended_months(fact: str) -> tuple[int, int] | None:
     for clause in _RECOMMENDATION.findall(fact):
         for low, high, unit in _SHARED_UNIT_RANGE.findall(clause):
             scale = 12 if unit == "年" else 1
-            found += [_duration_number(low) * scale, _duration_number(high) * scale]
+            found += [small_number(low) * scale, small_number(high) * scale]
         for years, months in _DURATION.findall(clause):
             if not years and not months:
                 continue
-            month_count = _duration_number(months) if months else 0
+            month_count = small_number(months) if months else 0
             if years and month_count > 11:
                 continue
-            found.append((_duration_number(years) if years else 0) * 12 + month_count)
+            found.append((small_number(years) if years else 0) * 12 + month_count)
     found = [months for months in found if 0 < months <= _MAX_RECOMMENDED_YEARS * 12]
     return (min(found), max(found)) if found else None
 
