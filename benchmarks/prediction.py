@@ -6,6 +6,13 @@ LawBench zero-shot items, and prints the scores beside GPT-4 zero-shot.
 
     python benchmarks/prediction.py [--models tfidf,grounded,embed] [--json FILE]
 
+With --curve, it instead trains each model on growing random shares of the
+training file (each share contains the smaller ones) and prints the CAIL
+scores on valid.jsonl against the number of training cases, a learning curve;
+--plot FILE also draws it as a PNG.
+
+    python benchmarks/prediction.py --models tfidf,grounded --curve 0.25,0.5,0.75,1 --plot curve.png
+
 The data folder is TIANPING_DATA, by default ../shared/data beside the repository.
 Each model runs in its own process, so the peak memory reported is that model's.
 """
@@ -17,6 +24,7 @@ import json
 import multiprocessing
 import os
 import platform
+import random
 import resource
 import sys
 import time
@@ -33,6 +41,9 @@ BOOTSTRAP_RESAMPLES = 1000
 
 TARGETS = {"charges": 75.0, "articles": 72.0, "term": 65.0, "3-3": 50.0, "3-1": 60.0}
 
+# Seed of the order in which the learning curve adds training cases.
+CURVE_SEED = 0
+
 
 def data_dir() -> Path:
     return Path(os.environ.get("TIANPING_DATA", REPOSITORY.parent / "shared" / "data")).resolve()
@@ -41,21 +52,14 @@ def data_dir() -> Path:
 def run_model(kind: str, data: str, queue) -> None:
     """Train, evaluate and time one model; put its results on ``queue``."""
     sys.path.insert(0, str(REPOSITORY))
-    from tianping.datasets import load_cail, load_label_file, load_lawbench, normalize_charge
-    from tianping.prediction import create_model
+    from tianping.datasets import load_lawbench, normalize_charge
     from tianping.prediction import lawbench
     from tianping.prediction.evaluate import evaluate
     from tianping.prediction.metrics import bootstrap_interval
 
     root = Path(data)
-    train = load_cail(root / "cail2018" / "train.jsonl").cases
-    valid = load_cail(root / "cail2018" / "valid.jsonl").cases
-    extra = load_label_file(root / "cail2018" / "accu.txt") if kind == "grounded" else []
-
-    started = time.perf_counter()
-    model = create_model(kind)
-    model.fit(train, None, extra_charges=extra)
-    training_seconds = time.perf_counter() - started
+    train, valid, extra = load_data(kind, root)
+    model, training_seconds = train_model(kind, train, extra)
 
     report = evaluate(model, valid, bootstrap=BOOTSTRAP_RESAMPLES)
     items = {task: load_lawbench(root / "lawbench" / "zero_shot" / f"{task}.json") for task in ("3-1", "3-3", "3-4")}
@@ -97,30 +101,92 @@ def run_model(kind: str, data: str, queue) -> None:
     })
 
 
+def load_data(kind: str, root: Path) -> tuple[list, list, list[str]]:
+    """Return the training cases, the validation cases and the extra charge names that ``kind`` gets."""
+    from tianping.datasets import load_cail, load_label_file
+
+    train = load_cail(root / "cail2018" / "train.jsonl").cases
+    valid = load_cail(root / "cail2018" / "valid.jsonl").cases
+    extra = load_label_file(root / "cail2018" / "accu.txt") if kind == "grounded" else []
+    return train, valid, extra
+
+
+def train_model(kind: str, train: list, extra: list[str]):
+    """Train a model of ``kind`` with out-of-fold calibration; return it and the seconds it took."""
+    from tianping.prediction import create_model
+
+    started = time.perf_counter()
+    model = create_model(kind)
+    model.fit(train, None, extra_charges=extra)
+    return model, time.perf_counter() - started
+
+
+def run_curve(kind: str, data: str, shares: list[float], queue) -> None:
+    """Train on growing shares of the training cases; put the CAIL scores of each on ``queue``."""
+    sys.path.insert(0, str(REPOSITORY))
+    from tianping.prediction.evaluate import evaluate
+
+    train, valid, extra = load_data(kind, Path(data))
+    order = list(range(len(train)))
+    random.Random(CURVE_SEED).shuffle(order)
+    points = []
+    for share in shares:
+        subset = [train[index] for index in sorted(order[:max(1, round(share * len(train)))])]
+        model, seconds = train_model(kind, subset, extra)
+        report = evaluate(model, valid)
+        points.append({"share": share, "cases": len(subset), "charges": report["charges"]["cail_score"],
+                       "articles": report["articles"]["cail_score"], "term": report["term"]["term_score"],
+                       "training_seconds": round(seconds, 1)})
+        print(f"{kind}: {len(subset)} training cases done in {seconds:.0f} s", file=sys.stderr)
+    queue.put({"model": kind, "curve": points})
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", default="tfidf,grounded", help="comma-separated: tfidf, grounded, embed")
     parser.add_argument("--json", dest="json_path", help="also write the results to this JSON file")
+    parser.add_argument("--curve", help="comma-separated shares of the training file (0.25,0.5,1): "
+                                        "print a learning curve instead of the full benchmark")
+    parser.add_argument("--plot", help="with --curve, also draw the learning curve to this PNG file")
     args = parser.parse_args()
     data = data_dir()
     if not (data / "cail2018" / "train.jsonl").is_file():
         print(f"data not found under {data}; set TIANPING_DATA", file=sys.stderr)
         return 2
+    shares = None
+    if args.curve:
+        try:
+            shares = sorted(float(value) for value in args.curve.split(",") if value.strip())
+        except ValueError:
+            shares = []
+        if not shares or not all(0 < share <= 1 for share in shares):
+            print(f"invalid --curve {args.curve!r}: give shares above 0 and at most 1, such as 0.25,0.5,1",
+                  file=sys.stderr)
+            return 2
 
     results = []
     context = multiprocessing.get_context("spawn")
     for kind in [name.strip() for name in args.models.split(",") if name.strip()]:
         queue = context.Queue()
-        process = context.Process(target=run_model, args=(kind, str(data), queue))
+        if shares:
+            process = context.Process(target=run_curve, args=(kind, str(data), shares, queue))
+        else:
+            process = context.Process(target=run_model, args=(kind, str(data), queue))
         process.start()
         result = queue.get()
         process.join()
         results.append(result)
-        print(f"{kind}: done in {result['training_seconds']} s of training", file=sys.stderr)
+        if not shares:
+            print(f"{kind}: done in {result['training_seconds']} s of training", file=sys.stderr)
 
-    print_table(results)
-    print_intervals(results)
-    print_confidence(results)
+    if shares:
+        print_curve(results)
+        if args.plot:
+            plot_curve(results, Path(args.plot))
+    else:
+        print_table(results)
+        print_intervals(results)
+        print_confidence(results)
     if args.json_path:
         Path(args.json_path).write_text(json.dumps({
             "date": time.strftime("%Y-%m-%d"), "machine": machine(), "results": results}, indent=1),
@@ -174,6 +240,38 @@ def print_confidence(results: list[dict]) -> None:
             correct = f"{entry['correct']:.0%}" if entry["cases"] else "-"
             mean = f"{entry['mean_confidence']:.2f}" if entry["cases"] else "-"
             print(f"  {low:.1f}-{high:.1f}{entry['cases']:>8} cases{correct:>8} correct   mean {mean}")
+
+
+def print_curve(results: list[dict]) -> None:
+    print(f"{'model':<10}{'cases':>7}{'charges':>9}{'articles':>9}{'term':>8}{'training (s)':>14}")
+    for result in results:
+        for point in result["curve"]:
+            print(f"{result['model']:<10}{point['cases']:>7}{point['charges']:>9.2f}{point['articles']:>9.2f}"
+                  f"{point['term']:>8.2f}{point['training_seconds']:>14.1f}")
+
+
+def plot_curve(results: list[dict], path: Path) -> None:
+    """Draw the CAIL scores against the number of training cases, one panel per score, targets dashed."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+
+    figure, axes = pyplot.subplots(1, 3, figsize=(12, 3.8), sharey=True)
+    for axis, (name, title) in zip(axes, (("charges", "charge score"), ("articles", "article score"),
+                                          ("term", "term score"))):
+        for result in results:
+            cases = [point["cases"] for point in result["curve"]]
+            axis.plot(cases, [point[name] for point in result["curve"]], marker="o", label=result["model"])
+        axis.axhline(TARGETS[name], color="grey", linestyle="--", linewidth=1, label="target")
+        axis.set_title(f"CAIL {title}")
+        axis.set_xlabel("training cases")
+        axis.grid(alpha=0.3)
+    axes[0].set_ylabel("score on valid.jsonl (506 cases)")
+    axes[0].legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    print(f"learning curve written to {path}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -99,6 +99,10 @@ def test_case_abstains_below_threshold(workspace):
     assert result.exit_code == 0
     assert "不作判断" in result.stdout
     assert "候选罪名" in result.stdout
+    # The top prediction still follows, marked as for reference only.
+    assert "仅供参考" in result.stdout
+    assert "罪名：\n  盗窃" in result.stdout
+    assert "刑期：" in result.stdout
 
 
 def test_evaluate_writes_report(workspace):
@@ -185,3 +189,122 @@ def test_case_long_text_argument(workspace):
     result = CliRunner().invoke(cli, ["predict", "case", fact, "--model", str(root / "model"), "--json", "--no-text"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["charges"][0]["name"] == "诈骗"
+
+
+@pytest.mark.parametrize(("source", "message"), [
+    ("nosuch.txt", "文件不存在：nosuch.txt"),
+    ("cases/nosuch.jsonl", "文件不存在：cases/nosuch.jsonl"),
+    ("", "案情事实为空"),
+    ("   ", "案情事实为空"),
+])
+def test_case_source_missing_file_or_empty(workspace, source, message):
+    root, _ = workspace
+    result = CliRunner().invoke(cli, ["predict", "case", source, "--model", str(root / "model"), "--no-text"])
+    assert result.exit_code == 2
+    assert message in result.stderr
+
+
+def test_case_source_directory_is_an_error(workspace, tmp_path):
+    root, _ = workspace
+    result = CliRunner().invoke(cli, ["predict", "case", str(tmp_path), "--model", str(root / "model")])
+    assert result.exit_code == 2
+    assert f"{tmp_path} 是目录" in result.stderr
+
+
+@pytest.mark.parametrize(("arguments", "message"), [
+    (["--abstain-below", "2"], "选项 --abstain-below 的值无效：2.0 不在 0.0<=x<=1.0 的范围内"),
+    (["--abstain-below", "abc"], "选项 --abstain-below 的值无效：abc 不是数字"),
+])
+def test_option_errors_in_chinese(workspace, arguments, message):
+    root, _ = workspace
+    result = CliRunner().invoke(cli, ["predict", "case", NEW_FACTS[0], "--model", str(root / "model"), *arguments])
+    assert result.exit_code == 2
+    assert message in result.stderr
+
+
+def test_option_error_as_json(workspace):
+    root, _ = workspace
+    result = CliRunner().invoke(cli, ["predict", "case", NEW_FACTS[0], "--model", str(root / "model" / "arrays.npz"),
+                                      "--json"])
+    assert result.exit_code == 2
+    error = json.loads(result.stdout)["error"]
+    assert error["code"] == "usage_error"
+    assert "arrays.npz 是文件，这里需要目录" in error["message"]
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ('"3"', "format_version 应为整数，实际为 '3'"),
+    (None, "format_version 应为整数，实际为 None"),
+])
+def test_manifest_format_version_must_be_integer(workspace, tmp_path, value, message):
+    import shutil
+
+    root, _ = workspace
+    copy = tmp_path / "model"
+    shutil.copytree(root / "model", copy)
+    manifest = json.loads((copy / "manifest.json").read_text(encoding="utf-8"))
+    if value is None:
+        del manifest["format_version"]
+    else:
+        manifest["format_version"] = json.loads(value)
+    (copy / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["predict", "case", NEW_FACTS[0], "--model", str(copy), "--json"])
+    assert result.exit_code == 2
+    error = json.loads(result.stdout)["error"]
+    assert error["code"] == "model_corrupt"
+    assert message in error["message"]
+
+
+def test_manifest_broken_json_names_line(workspace, tmp_path):
+    import shutil
+
+    root, _ = workspace
+    copy = tmp_path / "model"
+    shutil.copytree(root / "model", copy)
+    (copy / "manifest.json").write_text('{"format": "tianping-judgment-model",\n "kind": ', encoding="utf-8")
+    result = CliRunner().invoke(cli, ["predict", "case", NEW_FACTS[0], "--model", str(copy)])
+    assert result.exit_code == 2
+    assert "第 2 行第 10 列不是有效的 JSON" in result.stderr
+
+
+def test_evaluate_without_fact_column_names_reason(workspace, tmp_path):
+    root, _ = workspace
+    data = tmp_path / "nofact.csv"
+    data.write_text("text,charges,articles,months\n被告人盗窃手机一部。,盗窃,264,6\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["predict", "evaluate", "--model", str(root / "model"), "--data", str(data)])
+    assert result.exit_code == 2
+    assert "第 2 行：缺少事实字段 fact" in result.stderr
+    assert "--field" in result.stderr
+    fixed = CliRunner().invoke(cli, ["predict", "evaluate", "--model", str(root / "model"), "--data", str(data),
+                                     "--field", "fact=text", "--report", str(tmp_path / "report"), "--json"])
+    assert fixed.exit_code == 0, fixed.output
+    assert json.loads(fixed.stdout)["cases"] == 1
+
+
+def test_evaluate_counts_unknown_labels(workspace, tmp_path):
+    root, _ = workspace
+    data = tmp_path / "unknown.csv"
+    data.write_text("fact,charges,articles,months\n被告人故意伤害他人致轻伤。,故意伤害,234,12\n"
+                    "被告人持刀故意伤害他人。,故意伤害,234,18\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["predict", "evaluate", "--model", str(root / "model"), "--data", str(data),
+                                      "--report", str(tmp_path / "report")])
+    assert result.exit_code == 0, result.output
+    assert "2 个标签（1 个罪名、1 个法条，共出现 4 次）不在模型的标签表中" in result.stderr
+    # Library log lines stay off the user's screen unless --verbose is given.
+    assert "unknown to the model" not in result.stderr
+
+
+def test_confusion_plot_numbers_charges_without_cjk_font(workspace, tmp_path, monkeypatch):
+    from tianping.prediction import evaluate as evaluation
+
+    root, _ = workspace
+    monkeypatch.setattr(evaluation, "cjk_font", lambda: None)
+    drawn = {}
+    monkeypatch.setattr(evaluation, "_draw_confusion",
+                        lambda plt, font, names, titles, matrix, path: drawn.update(names=names, titles=titles))
+    result = CliRunner().invoke(cli, ["predict", "evaluate", "--model", str(root / "model"),
+                                      "--data", str(root / "train.jsonl"), "--report", str(tmp_path / "report")])
+    assert result.exit_code == 0, result.output
+    assert drawn["names"] == ["1", "2", "3", "other"]
+    assert "confusion.labels" in drawn["titles"][0]
+    assert "罪名以编号表示" in result.stderr

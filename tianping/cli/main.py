@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 import logging
 import re
 import sys
@@ -41,6 +42,26 @@ _USAGE_ERRORS = [
 
 _NOT_A_CHOICE = re.compile(r"^'(.*)' is not one of (.+)\.$", re.S)
 
+# Click's messages for a bad option value, in Chinese.
+_VALUE_ERRORS = [
+    (re.compile(r"^(?:Directory|File|Path) '(.*)' does not exist\.$"), "{0} 不存在"),
+    (re.compile(r"^Directory '(.*)' is a file\.$"), "{0} 是文件，这里需要目录"),
+    (re.compile(r"^File '(.*)' is a directory\.$"), "{0} 是目录，这里需要文件"),
+    (re.compile(r"^(.*) is not in the range (.*)\.$"), "{0} 不在 {1} 的范围内"),
+    (re.compile(r"^'(.*)' is not a valid (?:float|integer)(?: range)?\.$"), "{0} 不是数字"),
+]
+
+
+def _value_message(message: str) -> str:
+    choice = _NOT_A_CHOICE.match(message)
+    if choice:
+        return f"{choice.group(1)}，可选值：{choice.group(2).replace(', ', '、')}"
+    for pattern, template in _VALUE_ERRORS:
+        match = pattern.match(message)
+        if match:
+            return template.format(*match.groups())
+    return message
+
 
 def usage_message(error: click.UsageError) -> str:
     message = error.format_message()
@@ -48,9 +69,7 @@ def usage_message(error: click.UsageError) -> str:
         match = pattern.match(message)
         if match:
             groups = list(match.groups())
-            choice = _NOT_A_CHOICE.match(groups[-1])
-            if choice:
-                groups[-1] = f"{choice.group(1)}，可选值：{choice.group(2).replace(', ', '、')}"
+            groups[-1] = _value_message(groups[-1])
             return template.format(*groups)
     return message
 
@@ -61,11 +80,18 @@ class TianpingGroup(click.Group):
     def main(self, *args, standalone_mode: bool = True, **kwargs):
         if not standalone_mode:
             return super().main(*args, standalone_mode=False, **kwargs)
+        arguments = kwargs.get("args")
+        if arguments is None:
+            arguments = args[0] if args else sys.argv[1:]
         try:
             # Without standalone mode click returns the exit code of ctx.exit() instead of exiting.
             status = super().main(*args, standalone_mode=False, **kwargs)
         except click.UsageError as error:
-            click.echo(f"用法错误：{usage_message(error)}", err=True)
+            message = f"用法错误：{usage_message(error)}"
+            if "--json" in arguments:
+                click.echo(json.dumps({"error": {"code": "usage_error", "message": message}}, ensure_ascii=False))
+            else:
+                click.echo(message, err=True)
             sys.exit(error.exit_code)
         except click.Abort:
             click.echo("已中止", err=True)
@@ -73,13 +99,12 @@ class TianpingGroup(click.Group):
         sys.exit(status if isinstance(status, int) else 0)
 
     def invoke(self, ctx: click.Context):
+        # The arguments after the group's own options, subcommand included.
+        json_mode = "--json" in ctx.args
         try:
             return super().invoke(ctx)
         except TianpingError as exc:
-            json_mode = "--json" in sys.argv
             if json_mode:
-                import json
-
                 click.echo(json.dumps({"error": exc.to_dict()}, ensure_ascii=False))
             else:
                 click.echo(f"错误：{exc}", err=True)

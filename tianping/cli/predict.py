@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import click
@@ -70,12 +71,10 @@ def _term_text(term: dict) -> str:
     if term["months"] == 0:
         return "不判处有期徒刑（0 个月）"
     years, months = divmod(term["months"], 12)
-    parts = []
-    if years:
-        parts.append(f"{years} 年")
-    if months:
-        parts.append(f"{months} 个月")
-    return f"有期徒刑 {''.join(parts)}（{term['months']} 个月）"
+    if not years:
+        return f"有期徒刑 {months} 个月"
+    parts = [f"{years} 年"] + ([f"{months} 个月"] if months else [])
+    return f"有期徒刑 {' '.join(parts)}（{term['months']} 个月）"
 
 
 def _print_case(result: dict, show_text: bool) -> None:
@@ -84,7 +83,7 @@ def _print_case(result: dict, show_text: bool) -> None:
     if result["abstained"]:
         candidates = "、".join(f"{c['name']}（{c['probability']:.2f}）" for c in result["candidates"])
         click.echo(f"置信度 {result['confidence']:.2f} 低于拒答阈值，不作判断。候选罪名：{candidates}")
-        return
+        click.echo("以下是模型的首选预测，仅供参考：")
     click.echo("罪名：")
     for charge in result["charges"]:
         evidence = "、".join(charge.get("evidence") or [])
@@ -187,7 +186,7 @@ def register(cli: click.Group) -> None:
     @click.option("--json", "json_mode", is_flag=True, help="Print the report as JSON.")
     def evaluate_command(model_dir, data_path, report_dir, fields, on_error, bootstrap, json_mode):
         """Score a model on labelled cases and write a report."""
-        from tianping.prediction.evaluate import evaluate, write_report
+        from tianping.prediction.evaluate import cjk_font, evaluate, write_report
         from tianping.prediction.model import load_model
 
         model = load_model(model_dir)
@@ -197,6 +196,10 @@ def register(cli: click.Group) -> None:
                           bootstrap=bootstrap)
         report["data"] = data.summary()
         paths = write_report(report, report_dir or Path(model_dir) / "evaluation")
+        if cjk_font() is None:
+            click.echo("提示：没有找到能显示中文的字体，confusion.png 中的罪名以编号表示：编号 k 是 report.json 中 "
+                       "confusion.labels 的第 k 个。安装中文字体（如 Debian 的 fonts-noto-cjk）后重新评估即可显示罪名",
+                       err=True)
         if json_mode:
             emit_json({"files": paths, **report})
             return
@@ -214,9 +217,13 @@ def register(cli: click.Group) -> None:
         confidence = report["confidence"]
         click.echo(f"置信度：首位罪名正确 {confidence['correct']:.1%}，平均置信度 {confidence['mean_confidence']:.2f}，"
                    f"期望校准误差 {confidence['ece']:.3f}")
-        unknown = sum(report["unknown_labels"]["charges"].values()) + sum(report["unknown_labels"]["articles"].values())
-        if unknown:
-            click.echo(f"警告：评估数据中有 {unknown} 个标签不在模型的标签表中，计为未命中", err=True)
+        unknown = report["unknown_labels"]
+        labels = len(unknown["charges"]) + len(unknown["articles"])
+        if labels:
+            occurrences = sum(unknown["charges"].values()) + sum(unknown["articles"].values())
+            click.echo(f"警告：评估数据中有 {labels} 个标签（{len(unknown['charges'])} 个罪名、"
+                       f"{len(unknown['articles'])} 个法条，共出现 {occurrences} 次）不在模型的标签表中，计为未命中",
+                       err=True)
         click.echo(f"报告：{paths['report']}，各类指标：{paths['per_class']}，混淆矩阵：{paths['confusion_plot']}")
 
     @predict_group.command("case")
@@ -241,7 +248,10 @@ def register(cli: click.Group) -> None:
             return
         if jsonl_mode:
             raise InvalidInputError(f"JSON lines 文件不存在：{source}", hint="请检查路径")
-        if source and source != "-" and not source_is_file:
+        if source is not None and not source.strip():
+            fact = source
+        elif source and source != "-" and not source_is_file:
+            _reject_missing_path(source)
             fact = source
         else:
             fact = read_input(source)
@@ -261,6 +271,23 @@ def _is_file(source: str | None) -> bool:
         return Path(source).is_file()
     except (OSError, ValueError):
         return False
+
+
+# A SOURCE with one of these endings and no Chinese in it names a file, not a fact.
+_FILE_SUFFIXES = (".txt", ".jsonl", ".json", ".csv", ".md")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def _reject_missing_path(source: str) -> None:
+    """Raise when SOURCE is a directory or looks like a file name that does not exist."""
+    try:
+        is_dir = Path(source).is_dir()
+    except (OSError, ValueError):
+        is_dir = False
+    if is_dir:
+        raise InvalidInputError(f"{source} 是目录，不是案情事实文件", hint="请给出文件路径、案情事实文本或 -（标准输入）")
+    if not _CJK.search(source) and source.lower().endswith(_FILE_SUFFIXES):
+        raise InvalidInputError(f"文件不存在：{source}", hint="请检查路径；案情事实文本请直接写在引号中")
 
 
 def _predict_lines(model, path: str, abstain_below, texts) -> None:

@@ -139,12 +139,14 @@ def load_cases(
         for case in cases:
             case.fact = anonymizer.mask(case.fact).text
 
+    # The dataset carries the bad records, and callers report them to the user in their own words.
     if bad:
-        logger.warning("%s: skipped %d bad records (first at line %d)", file_path, len(bad), bad[0].line)
+        logger.info("%s: skipped %d bad records (first at line %d)", file_path, len(bad), bad[0].line)
     if not cases:
+        first = f"，第 {bad[0].line} 行：{bad[0].reason}" if bad else ""
         raise InvalidInputError(
-            f"{file_path} 中没有可用的案例记录（跳过 {len(bad)} 条）",
-            hint="请检查文件格式与字段名",
+            f"{file_path} 中没有可用的案例记录（跳过 {len(bad)} 条{first}）",
+            hint="请检查文件格式与字段名；字段名不同时，用 --field（Python 中为 field_map）指定，例如 fact=text",
         )
     return Dataset(cases=cases, bad_records=bad, source=str(file_path), encoding=encoding)
 
@@ -189,7 +191,7 @@ def _jsonl_rows(text: str):
         try:
             record = json.loads(raw)
         except json.JSONDecodeError as exc:
-            yield number, _RecordError(f"不是有效的 JSON（{exc.msg}，第 {exc.colno} 列）")
+            yield number, _RecordError(f"不是有效的 JSON（第 {exc.colno} 列起无法解析）")
             continue
         if not isinstance(record, dict):
             yield number, _RecordError("记录不是 JSON 对象")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-import warnings
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -70,7 +69,8 @@ def evaluate(model: JudgmentModel, cases: Sequence[Case], progress=None, bootstr
     unknown_charges = Counter(name for names in gold_charges for name in names if normalize_charge(name) not in known)
     unknown_articles = model.article_vocab.unknown(gold_articles)
     if unknown_charges or unknown_articles:
-        logger.warning("evaluation data has %d charge and %d article labels unknown to the model",
+        # The report lists them under unknown_labels, and the CLI prints a warning from there.
+        logger.info("evaluation data has %d charge and %d article labels unknown to the model",
                        sum(unknown_charges.values()), sum(unknown_articles.values()))
     frequent = most_frequent(gold_charges, CONFUSION_CHARGES)
     gold_terms, predicted_terms = [case.term for case in cases], [p.term for p in predictions]
@@ -148,34 +148,46 @@ def write_report(report: dict, directory: str | Path) -> dict:
     return paths
 
 
+def cjk_font() -> str | None:
+    """Return the name of an installed font that draws Chinese, or None."""
+    require("matplotlib", "predict")
+    from matplotlib import font_manager
+
+    installed = sorted({font.name for font in font_manager.fontManager.ttflist})
+    return next((name for key in _CJK_FONTS for name in installed if key in name), None)
+
+
 def plot_confusion(labels: Sequence[str], matrix: Sequence[Sequence[int]], path: str | Path) -> None:
-    """Draw the charge confusion matrix as a PNG; the last row and column stand for other labels."""
+    """Draw the charge confusion matrix as a PNG; the last row and column stand for other labels.
+
+    Without a font that draws Chinese, the charges are numbered from 1 in the
+    order of ``labels`` instead of named, so that no label is drawn as boxes.
+    """
     matplotlib = require("matplotlib", "predict")
     matplotlib.use("Agg")
-    from matplotlib import font_manager
     import matplotlib.pyplot as plt
 
-    names = [str(label) for label in labels] + ["其他"]
-    with warnings.catch_warnings():
-        # Without a CJK font matplotlib warns once per missing glyph; the plot is still written.
-        warnings.filterwarnings("ignore", message="Glyph .* missing")
-        _draw_confusion(plt, font_manager, names, matrix, path)
+    font = cjk_font()
+    if font:
+        names = [str(label) for label in labels] + ["其他"]
+        titles = ("预测罪名", "标准罪名")
+    else:
+        names = [str(number) for number in range(1, len(labels) + 1)] + ["other"]
+        titles = ("predicted charge (number in report.json confusion.labels)", "gold charge (number)")
+    _draw_confusion(plt, font, names, titles, matrix, path)
 
 
-def _draw_confusion(plt, font_manager, names: list[str], matrix, path) -> None:
-    # Use a CJK font when one is installed; otherwise the charge names show as boxes.
-    installed = {font.name for font in font_manager.fontManager.ttflist}
-    cjk = [name for key in _CJK_FONTS for name in sorted(installed) if key in name]
+def _draw_confusion(plt, font: str | None, names: list[str], titles: tuple[str, str], matrix, path) -> None:
     size = max(6.0, 0.45 * len(names) + 3)
     figure, axes = plt.subplots(figsize=(size, size))
     image = axes.imshow(matrix, cmap="Blues")
     axes.set_xticks(range(len(names)))
     axes.set_yticks(range(len(names)))
-    font = {"fontfamily": cjk[0]} if cjk else {}
-    axes.set_xticklabels(names, rotation=90, fontsize=7, **font)
-    axes.set_yticklabels(names, fontsize=7, **font)
-    axes.set_xlabel("预测罪名", **font)
-    axes.set_ylabel("标准罪名", **font)
+    family = {"fontfamily": font} if font else {}
+    axes.set_xticklabels(names, rotation=90, fontsize=7, **family)
+    axes.set_yticklabels(names, fontsize=7, **family)
+    axes.set_xlabel(titles[0], **family)
+    axes.set_ylabel(titles[1], **family)
     for row, values in enumerate(matrix):
         for column, value in enumerate(values):
             if value:

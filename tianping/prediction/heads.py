@@ -226,7 +226,14 @@ class LabelHead:
         else:
             # Too few cases to hold any out: calibrate on the training scores.
             held_out_scores, held_out_targets = self.scores(X), Y
-        self.platt = fit_platt(held_out_scores, held_out_targets)
+        # A fold without a training case of some label scores that label _NO_DATA_SCORE on every
+        # held-out row, including the label's own cases. Such pairs tell nothing about how scores
+        # map to probabilities, and on a small training set they flatten the sigmoid to a constant.
+        fitted = np.abs(held_out_scores) != -_NO_DATA_SCORE
+        if fitted.any():
+            self.platt = fit_platt(held_out_scores[fitted], held_out_targets[fitted])
+        else:
+            self.platt = fit_platt(held_out_scores, held_out_targets)
         probabilities = self.probabilities_from_scores(held_out_scores)
         self.set_thresholds(probabilities, held_out_targets)
         # The per-label sigmoid is fitted on all (case, label) pairs, which are mostly

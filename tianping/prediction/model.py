@@ -497,17 +497,24 @@ def load_model(directory: str | Path) -> JudgmentModel:
 
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidInputError(f"模型清单已损坏：{manifest_path}（{exc}）", code="model_corrupt",
+    except UnicodeDecodeError:
+        raise InvalidInputError(f"模型清单已损坏：{manifest_path}（不是 UTF-8 文本）", code="model_corrupt",
                                 hint="请重新训练模型") from None
+    except json.JSONDecodeError as exc:
+        raise InvalidInputError(f"模型清单已损坏：{manifest_path}（第 {exc.lineno} 行第 {exc.colno} 列不是有效的 JSON）",
+                                code="model_corrupt", hint="请重新训练模型") from None
     if not isinstance(manifest, dict) or manifest.get("format") != "tianping-judgment-model":
         raise InvalidInputError(f"{manifest_path} 不是 tianping 判决预测模型的清单", code="model_corrupt",
                                 hint="请指定 tianping predict train --out 写出的目录")
+    format_version = manifest.get("format_version")
+    if type(format_version) is not int:
+        raise InvalidInputError(f"模型清单已损坏：{manifest_path}（格式版本 format_version 应为整数，"
+                                f"实际为 {format_version!r}）", code="model_corrupt", hint="请重新训练模型")
 
     version = manifest.get("tianping_version")
-    if version != __version__ or manifest.get("format_version") != FORMAT_VERSION:
+    if version != __version__ or format_version != FORMAT_VERSION:
         raise InvalidInputError(
-            f"模型由 tianping {version}（格式 {manifest.get('format_version')}）训练，"
+            f"模型由 tianping {version}（格式 {format_version}）训练，"
             f"当前为 tianping {__version__}（格式 {FORMAT_VERSION}）",
             code="model_version_mismatch", hint="请用当前版本重新运行 tianping predict train")
 
