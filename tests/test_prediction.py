@@ -245,6 +245,18 @@ def test_article_text_by_event_date(tiny_model, tmp_path):
     assert article["version_effective_date"] == "2021-03-01"
     assert article["text"].startswith("盗窃公私财物")
     assert prediction.event_date == "2022-05-01"
+    assert "provision" not in article
+
+
+def test_article_text_of_inserted_provision(tiny_model, tmp_path):
+    # CAIL2018 labels 危险驾驶 with article 133, but 第一百三十三条之一 defines it.
+    texts = ArticleTexts(build_store(tmp_path))
+    prediction = tiny_model.predict([NEW_FACTS[2]], article_texts=texts)[0]
+    article = prediction.articles[0]
+    assert article["article_number"] == 133
+    assert article["provision"] == "第一百三十三条之一"
+    assert article["text"].startswith("在道路上驾驶机动车")
+    assert "CAIL2018 的法条标签把它记为第一百三十三条" in article["note"]
 
 
 SMALL_CRIMINAL_LAW = """中华人民共和国刑法

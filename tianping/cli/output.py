@@ -16,7 +16,13 @@ def emit_json(payload) -> None:
 
 
 def progress_factory(total: int, label: str):
-    """Return a callable that advances a progress bar on stderr, closed when the total is reached."""
+    """Return a callable that advances a progress bar on stderr, closed when the total is reached.
+
+    When stderr is not a terminal (a log file, a pipe), a bar cannot redraw, so
+    a line is written at each quarter of the total instead.
+    """
+    if not sys.stderr.isatty():
+        return _progress_lines(total, label)
     bar = click.progressbar(length=total, label=label, file=sys.stderr, show_pos=True)
     bar.__enter__()
     state = {"done": 0}
@@ -26,6 +32,20 @@ def progress_factory(total: int, label: str):
         state["done"] += step
         if state["done"] >= total:
             bar.__exit__(None, None, None)
+
+    return advance
+
+
+def _progress_lines(total: int, label: str):
+    state = {"done": 0, "quarter": 0}
+    click.echo(f"{label}：0/{total}", err=True)
+
+    def advance(step: int = 1) -> None:
+        state["done"] = min(total, state["done"] + step)
+        quarter = 4 * state["done"] // total if total else 4
+        if quarter > state["quarter"]:
+            state["quarter"] = quarter
+            click.echo(f"{label}：{state['done']}/{total}", err=True)
 
     return advance
 

@@ -30,25 +30,13 @@ import numpy as np
 import scipy.sparse as sp
 
 from tianping.datasets.records import Case, normalize_charge
-from tianping.prediction.grounding import ArticleTexts
+from tianping.prediction.grounding import ArticleTexts, name_bigrams
 from tianping.prediction.model import TfidfModel, register_kind
 
 logger = logging.getLogger(__name__)
 
 # Cosine similarity a fact needs with its best-matching article before that match counts.
 MIN_ARTICLE_SIMILARITY = 0.05
-
-
-def _bigrams(text: str) -> set[str]:
-    return {text[i:i + 2] for i in range(len(text) - 1)}
-
-
-def _name_bigrams(name: str) -> set[str]:
-    # Bigrams within each alternative of a name (窝藏、包庇 gives 窝藏 and 包庇, not 藏包).
-    bigrams: set[str] = set()
-    for piece in name.split("、"):
-        bigrams |= _bigrams(piece)
-    return bigrams
 
 
 def link_charge_to_article(name: str, article_texts: dict[int, str]) -> int | None:
@@ -70,7 +58,7 @@ def link_charge_to_article(name: str, article_texts: dict[int, str]) -> int | No
         hits = [(text.find(pattern), number) for number, text in article_texts.items() if pattern in text]
         if hits:
             return min(hits)[1]
-    bigrams = _name_bigrams(name)
+    bigrams = name_bigrams(name)
     document_frequency = Counter(bigram for text in article_texts.values() for bigram in bigrams if bigram in text)
     weights = {bigram: math.log((1 + len(article_texts)) / (1 + document_frequency[bigram])) for bigram in bigrams}
     total = sum(weights.values()) or 1.0

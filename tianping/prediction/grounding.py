@@ -17,6 +17,10 @@ CRIMINAL_LAW = "刑法"
 # The specific provisions (分则) of the Criminal Law, which define the offences.
 SPECIFIC_PART = range(102, 452)
 
+# Articles inserted by amendments are numbered 之一, 之二 and so on after an article. Article 120 has
+# the most in the current Criminal Law, up to 之六.
+_MAX_SUFFIX = 6
+
 _DATE = re.compile(r"((?:19|20)\d{2})年(\d{1,2})月(?:(\d{1,2})日)?")
 
 
@@ -35,6 +39,24 @@ def event_date(fact: str) -> str | None:
     return None
 
 
+def _bigrams(text: str) -> set[str]:
+    return {text[i:i + 2] for i in range(len(text) - 1)}
+
+
+def name_bigrams(name: str) -> set[str]:
+    """Return the character bigrams within each alternative of a charge name (窝藏、包庇 gives 窝藏 and 包庇)."""
+    bigrams: set[str] = set()
+    for piece in name.split("、"):
+        bigrams |= _bigrams(piece)
+    return bigrams
+
+
+def name_share(name: str, text: str) -> float:
+    """Return the share of the charge name's bigrams that occur in ``text``."""
+    bigrams = name_bigrams(name)
+    return sum(bigram in text for bigram in bigrams) / len(bigrams) if bigrams else 0.0
+
+
 @dataclass(frozen=True)
 class ArticleText:
     """The text of one Criminal Law article and the version it comes from."""
@@ -45,6 +67,8 @@ class ArticleText:
     effective_date: str | None
     # True when no stored version was in force on the event date and the current one is given.
     current_version_used: bool
+    # 1 for an article numbered 之一 after ``number``, 2 for 之二, 0 for the article itself.
+    suffix: int = 0
 
 
 class ArticleTexts:
@@ -52,7 +76,7 @@ class ArticleTexts:
 
     def __init__(self, store=None):
         self._store = store
-        self._cache: dict[tuple[int, str | None], ArticleText | None] = {}
+        self._cache: dict[tuple[int, int, str | None], ArticleText | None] = {}
         self._available: bool | None = None
 
     def _open(self):
@@ -74,9 +98,9 @@ class ArticleTexts:
                 self._available = False
         return self._available
 
-    def get(self, number: int, date: str | None = None) -> ArticleText | None:
-        """Return article ``number`` in force on ``date`` (or the current one); None if absent."""
-        key = (number, date)
+    def get(self, number: int, date: str | None = None, suffix: int = 0) -> ArticleText | None:
+        """Return article ``number`` (之``suffix``) in force on ``date`` (or the current one); None if absent."""
+        key = (number, suffix, date)
         if key in self._cache:
             return self._cache[key]
         result = None
@@ -86,22 +110,51 @@ class ArticleTexts:
             current_used = False
             if date:
                 try:
-                    article = store.get_article(CRIMINAL_LAW, number, date=date)
+                    article = store.get_article(CRIMINAL_LAW, number, suffix=suffix, date=date)
                 except NotFoundError:
                     article = None
             if article is None:
                 current_used = date is not None
                 try:
-                    article = store.get_article(CRIMINAL_LAW, number)
+                    article = store.get_article(CRIMINAL_LAW, number, suffix=suffix)
                 except NotFoundError:
                     article = None
             if article is not None:
                 result = ArticleText(number=number, text=article.text,
                                      version_date=article.version_date,
                                      effective_date=article.effective_date,
-                                     current_version_used=current_used)
+                                     current_version_used=current_used, suffix=suffix)
         self._cache[key] = result
         return result
+
+    def defining_provision(self, number: int, charges: list[str], date: str | None = None) -> ArticleText | None:
+        """Return the article 之一, 之二 … of ``number`` that defines one of ``charges``, or None.
+
+        CAIL2018 labels an offence defined in an inserted article by the article
+        before it: 危险驾驶, defined in 第一百三十三条之一, carries article 133.
+        An inserted article is returned when some charge's name matches its
+        wording better than the article's own wording, and no charge matches
+        the article itself better.
+        """
+        inserted = []
+        for suffix in range(1, _MAX_SUFFIX + 1):
+            found = self.get(number, date, suffix)
+            if found is None:
+                break
+            inserted.append(found)
+        if not inserted or not charges:
+            return None
+        base = self.get(number, date)
+        chosen = None
+        for name in charges:
+            best = max(inserted, key=lambda article: name_share(name, article.text))
+            best_share = name_share(name, best.text)
+            base_share = name_share(name, base.text) if base else 0.0
+            if base_share > best_share:
+                return None
+            if best_share > base_share and chosen is None:
+                chosen = best
+        return chosen
 
     def specific_part(self) -> dict[int, str]:
         """Return the current text of every article of the specific provisions, joined per number."""

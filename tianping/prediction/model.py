@@ -27,6 +27,7 @@ from tianping.errors import InvalidInputError, NotFoundError
 from tianping.prediction.features import EmbeddingFeaturizer, TfidfFeaturizer
 from tianping.prediction.grounding import ArticleTexts, event_date
 from tianping.prediction.heads import LabelHead, TermHead, decide, tune_thresholds
+from tianping.statutes.models import format_article_number
 
 logger = logging.getLogger(__name__)
 
@@ -299,7 +300,8 @@ class JudgmentModel:
             ]
             predicted_articles = [
                 self._article_entry(i, float(probabilities.articles[row, i]), date, article_texts,
-                                    self.evidence(probabilities.features, row, "articles", i, evidence))
+                                    self.evidence(probabilities.features, row, "articles", i, evidence),
+                                    [entry["name"] for entry in predicted_charges])
                 for i in article_sets[row]
             ]
             top = np.argsort(-charge_row)[:5]
@@ -316,17 +318,28 @@ class JudgmentModel:
             self._article_texts = ArticleTexts()
         return self._article_texts
 
-    def _article_entry(self, index: int, probability: float, date, article_texts, evidence) -> dict:
+    def _article_entry(self, index: int, probability: float, date, article_texts, evidence,
+                       charges: list[str]) -> dict:
         number = int(self.article_vocab.labels[index])
         entry = {"article_number": number, "probability": round(probability, 4), "text": None,
                  "version_effective_date": None, "evidence": evidence}
-        if article_texts:
+        if not article_texts:
+            return entry
+        notes = []
+        found = article_texts.defining_provision(number, [normalize_charge(name) for name in charges], date)
+        if found is not None:
+            provision = format_article_number(number, found.suffix)
+            entry["provision"] = provision
+            notes.append(f"{provision}规定了预测的罪名；CAIL2018 的法条标签把它记为{format_article_number(number)}")
+        else:
             found = article_texts.get(number, date)
-            if found is not None:
-                entry["text"] = found.text
-                entry["version_effective_date"] = found.effective_date
-                if found.current_version_used:
-                    entry["note"] = f"法规库中没有 {date} 施行的版本，给出的是现行条文"
+        if found is not None:
+            entry["text"] = found.text
+            entry["version_effective_date"] = found.effective_date
+            if found.current_version_used:
+                notes.append(f"法规库中没有 {date} 施行的版本，给出的是现行条文")
+        if notes:
+            entry["note"] = "；".join(notes)
         return entry
 
     def evidence(self, X, row: int, kind: str, label: int, count: int) -> list[str]:

@@ -190,8 +190,9 @@ def _add_prediction_routes(app: FastAPI, state: ServiceState) -> None:
             return predictions[0].to_dict()
 
         result = await state.run(run)
-        request.state.sources = [f"中华人民共和国刑法 {format_article_number(item['article_number'])}"
-                                 for item in result["articles"]]
+        request.state.sources = [
+            f"中华人民共和国刑法 {item.get('provision') or format_article_number(item['article_number'])}"
+            for item in result["articles"]]
         return JSONResponse(result)
 
 

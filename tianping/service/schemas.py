@@ -182,6 +182,9 @@ class PredictedArticle(_Open):
     probability: float
     text: str | None = None
     version_effective_date: str | None = None
+    provision: str | None = Field(None, description="The inserted article (such as 第一百三十三条之一) whose text "
+                                  "is given, when it defines a predicted charge that CAIL2018 labels by the "
+                                  "article before it.")
 
 
 class PredictResponse(_Open):

@@ -81,7 +81,7 @@ class ServiceState:
     def prediction_model(self):
         """Return the judgment prediction model, loading it on first use. Call it on the worker thread only."""
         if self.settings.prediction_model is None:
-            raise PredictionUnavailable("服务未加载裁判预测模型",
+            raise PredictionUnavailable("服务未加载判决预测模型",
                                         hint="请用 tianping serve --prediction-model 指定 tianping predict train 写出的模型目录")
         if self._prediction_model is None:
             from tianping.prediction import load_model
@@ -90,7 +90,7 @@ class ServiceState:
                 self._prediction_model = load_model(self.settings.prediction_model)
             except TianpingError as exc:
                 logger.error("loading the prediction model from %s failed: %s", self.settings.prediction_model, exc)
-                raise PredictionUnavailable(f"裁判预测模型无法加载：{exc}",
+                raise PredictionUnavailable(f"判决预测模型无法加载：{exc}",
                                             hint="请管理员检查 --prediction-model 指定的目录") from None
             logger.info("prediction model loaded from %s", self.settings.prediction_model)
         return self._prediction_model
