@@ -153,8 +153,12 @@ def test_load_missing_or_foreign_directory(tmp_path):
 
 
 def test_bad_facts_rejected(tiny_model, monkeypatch):
-    with pytest.raises(InvalidInputError):
+    with pytest.raises(InvalidInputError) as error:
         tiny_model.predict(["   "], article_texts=False)
+    assert str(error.value).startswith("案情事实为空")
+    with pytest.raises(InvalidInputError) as error:
+        tiny_model.predict([NEW_FACTS[0], "   "], article_texts=False)
+    assert str(error.value).startswith("第 2 个案例的事实为空")
     with pytest.raises(InvalidInputError):
         tiny_model.predict([], article_texts=False)
     with pytest.raises(InvalidInputError):
