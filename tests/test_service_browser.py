@@ -67,9 +67,12 @@ def browser(tmp_path):
 
 
 def wait_for(driver, condition, timeout=20.0):
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, timeout).until(condition)
+    # The page replaces result lists when a new answer arrives, so an element found a moment
+    # earlier can go stale. The condition is then checked again.
+    return WebDriverWait(driver, timeout, ignored_exceptions=(StaleElementReferenceException,)).until(condition)
 
 
 def visible(element_id):
@@ -185,6 +188,20 @@ def test_prediction_and_article(server, browser, screenshots):
     wait_for(browser, visible("article-viewer"))
     assert browser.find_element(By.ID, "viewer-title").text == "《中华人民共和国刑法》第二百六十四条"
     assert "2022-03-05" in browser.find_element(By.ID, "viewer-meta").text
+
+    # 危险驾驶 carries article 133 in the training labels, and 第一百三十三条之一 defines it.
+    browser.find_element(By.ID, "viewer-close").click()
+    field = browser.find_element(By.ID, "predict-fact")
+    field.clear()
+    field.send_keys("2022年3月5日，被告人朱某醉酒驾驶机动车，血液酒精含量为160mg/100ml。")
+    browser.find_element(By.ID, "predict-submit").click()
+    wait_for(browser, lambda driver: driver.find_element(By.CSS_SELECTOR, "#charge-list li").text.startswith("危险驾驶"))
+    link = browser.find_element(By.CSS_SELECTOR, "#predict-articles .cite-link")
+    assert link.text == "《中华人民共和国刑法》第一百三十三条之一"
+    assert "记为第一百三十三条" in browser.find_element(By.CSS_SELECTOR, "#predict-articles .article-note").text
+    link.click()
+    wait_for(browser, lambda driver: driver.find_element(By.ID, "viewer-title").text
+             == "《中华人民共和国刑法》第一百三十三条之一")
 
 
 def test_error_message_and_phone_width(server, browser, screenshots):

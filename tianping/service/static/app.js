@@ -434,11 +434,16 @@ function renderPrediction(result) {
 
   $("predict-articles").replaceChildren(...result.articles.map((article) => {
     const item = element("li");
-    const number = String(article.article_number);
-    item.append(citationButton("中华人民共和国刑法", number, result.event_date, `《中华人民共和国刑法》第${number}条`));
+    // An inserted article (第一百三十三条之一) that defines the charge replaces the labelled one.
+    const cited = article.provision || String(article.article_number);
+    const label = article.provision ? `《中华人民共和国刑法》${article.provision}` : `《中华人民共和国刑法》第${cited}条`;
+    item.append(citationButton("中华人民共和国刑法", cited, result.event_date, label));
     item.append(element("span", "badge", t("probability", { value: Number(article.probability).toFixed(2) })));
     if (article.text) {
       item.append(element("span", "snippet", article.text.slice(0, 80) + (article.text.length > 80 ? "…" : "")));
+    }
+    if (article.note) {
+      item.append(element("span", "snippet article-note", article.note));
     }
     return item;
   }));
