@@ -70,7 +70,7 @@ def wait_for(driver, condition, timeout=20.0):
     from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    # The page replaces result lists when a new answer arrives, so an element found a moment
+    # The page replaces result lists when a new response arrives, so an element found a moment
     # earlier can go stale. The condition is then checked again.
     return WebDriverWait(driver, timeout, ignored_exceptions=(StaleElementReferenceException,)).until(condition)
 

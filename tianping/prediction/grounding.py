@@ -147,8 +147,8 @@ class ArticleTexts:
         base = self.get(number, date)
         chosen = None
         for name in charges:
-            best = max(inserted, key=lambda article: name_share(name, article.text))
-            best_share = name_share(name, best.text)
+            best_share, best = max(((name_share(name, article.text), article) for article in inserted),
+                                   key=lambda pair: pair[0])
             base_share = name_share(name, base.text) if base else 0.0
             if base_share > best_share:
                 return None

@@ -100,12 +100,12 @@ def check_facts(facts: Sequence[str]) -> list[str]:
     cleaned = []
     for position, fact in enumerate(facts, start=1):
         # A single fact needs no position in the message.
-        which = f"第 {position} 个案例的事实" if len(facts) > 1 else "案情事实"
+        subject = f"第 {position} 个案例的事实" if len(facts) > 1 else "案情事实"
         if not isinstance(fact, str) or not fact.strip():
-            raise InvalidInputError(f"{which}为空", hint="请提供非空的案情事实")
+            raise InvalidInputError(f"{subject}为空", hint="请提供非空的案情事实")
         if len(fact) > MAX_FACT_CHARS:
             raise InvalidInputError(
-                f"{which}长 {len(fact)} 字，超过上限 {MAX_FACT_CHARS} 字",
+                f"{subject}长 {len(fact)} 字，超过上限 {MAX_FACT_CHARS} 字",
                 hint="请只提供案情事实部分",
             )
         cleaned.append(fact.strip())
