@@ -151,7 +151,7 @@ def test_invalid_citation_exit_and_override(run, tmp_path):
 
 @pytest.mark.parametrize(("content", "suffix", "fragment"), [
     ("plaintiffs: [\n  - name: 张三\n", ".yaml", "YAML 格式错误"),
-    ('{"plaintiffs": [}', ".json", "JSON 格式错误"),
+    ('{"plaintiffs": [}', ".json", "JSON 格式错误：{data} 第 1 行第 17 列缺少值或含有无法识别的值"),
     ("- 只是一个列表", ".yaml", "顶层应为映射"),
     ("", ".yaml", "数据为空"),
 ])
@@ -161,7 +161,20 @@ def test_malformed_data(run, tmp_path, content, suffix, fragment):
     out = tmp_path / "out.docx"
     result = run("draft", "civil-complaint", "--data", data_path, "--out", out)
     assert result.exit_code == 2
-    assert fragment in result.output
+    assert fragment.format(data=data_path) in result.output
+    assert "Traceback" not in result.output
+    assert not out.exists()
+
+
+def test_impossible_yaml_date_names_the_field(run, tmp_path):
+    data = (SAMPLES / "civil-complaint.yaml").read_text(encoding="utf-8")
+    data_path = tmp_path / "data.yaml"
+    assert "date: 2024-05-20" in data
+    data_path.write_text(data.replace("date: 2024-05-20", "date: 2024-02-30"), encoding="utf-8")
+    out = tmp_path / "out.docx"
+    result = run("draft", "civil-complaint", "--data", data_path, "--out", out)
+    assert result.exit_code == 1
+    assert "错误 [date] 日期（date）日期无效：'2024-02-30'" in result.output
     assert "Traceback" not in result.output
     assert not out.exists()
 

@@ -122,7 +122,7 @@ def test_yaml_and_json_files(tmp_path):
     json_path.write_text("{broken", encoding="utf-8")
     with pytest.raises(InvalidInputError) as error:
         load_config(json_path)
-    assert "不是有效的 JSON" in str(error.value)
+    assert f"JSON 格式错误：{json_path} 第 1 行第 2 列字段名应写在双引号中" in str(error.value)
     with pytest.raises(NotFoundError):
         load_config(tmp_path / "missing.json")
 

@@ -120,6 +120,6 @@ training:
                                         "--out", str(tmp_path / "other"), "--model", "finetune",
                                         "--finetune-config", str(tmp_path / "binary.json")])
     assert not_text.exit_code != 0
-    assert "无法解析" in not_text.output
+    assert "binary.json 不是 UTF-8 文本" in not_text.output
     assert "Traceback" not in not_text.output
     assert not (tmp_path / "other").exists()

@@ -12,6 +12,7 @@ from pathlib import Path
 from tianping.anonymize.masker import Anonymizer, MaskResult
 from tianping.errors import InvalidInputError, require
 from tianping.text.encoding import decode_bytes
+from tianping.text.structured import json_problem
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".jsonl", ".docx")
 # Files larger than this are rejected before reading; JSONL data sets are the large case.
@@ -114,7 +115,7 @@ def _mask_jsonl(data: bytes, source: str, anonymizer: Anonymizer,
             record = json.loads(line)
         except json.JSONDecodeError as exc:
             raise InvalidInputError(
-                f"{source} 第 {number} 行不是有效的 JSON：{exc.msg}", hint="JSONL 文件每行必须是一个 JSON 值"
+                f"JSON 格式错误：{source} {json_problem(exc, number)}", hint="JSONL 文件每行必须是一个 JSON 值"
             ) from None
         strings: list[str] = []
         for value in _selected_values(record, fields):

@@ -30,7 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tianping.anonymize.findings import ENTITY_LABELS, ENTITY_TYPES, ROLES
-from tianping.errors import InvalidInputError, require
+from tianping.errors import InvalidInputError
+from tianping.text.structured import load_yaml
 
 PERSON_ACTIONS = ("keep", "pseudonym", "replace", "delete", "mask")
 ENTITY_ACTIONS = ("keep", "replace", "delete", "mask")
@@ -146,7 +147,6 @@ def resolve_policy(policy: "Policy | str | Path | dict | None") -> Policy:
 
 def load_policy(path: str | Path) -> Policy:
     """Read a YAML policy file; every error names the file and the key at fault."""
-    yaml = require("yaml", "anonymize", package="pyyaml")
     file_path = Path(path)
     if not file_path.is_file():
         raise InvalidInputError(
@@ -156,11 +156,10 @@ def load_policy(path: str | Path) -> Policy:
     if file_path.stat().st_size > MAX_POLICY_BYTES:
         raise InvalidInputError(f"策略文件过大：{file_path}", hint=f"策略文件不能超过 {MAX_POLICY_BYTES} 字节")
     try:
-        data = yaml.safe_load(file_path.read_text(encoding="utf-8"))
+        text = file_path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise InvalidInputError(f"策略文件不是 UTF-8 文本：{file_path}", hint="请以 UTF-8 编码保存") from None
-    except yaml.YAMLError as exc:
-        raise InvalidInputError(f"策略文件 {file_path} 不是有效的 YAML：{exc}", hint="请检查缩进和冒号") from None
+    data = load_yaml(text, f"策略文件 {file_path}", extra="anonymize")
     if data is None:
         raise InvalidInputError(f"策略文件为空：{file_path}", hint="至少写一行，例如 base: court")
     return policy_from_mapping(data, source=str(file_path))

@@ -18,18 +18,13 @@ TERM_MODES = ("boosted", "buckets", "regression")
 
 def _read_settings(path: str) -> dict:
     """Read a JSON or YAML mapping of settings; name the file and the problem when it is not one."""
+    from tianping.text.structured import load_json, load_yaml
+
     try:
         text = Path(path).read_text(encoding="utf-8")
-        if path.endswith((".yaml", ".yml")):
-            import yaml
-
-            settings = yaml.safe_load(text)
-        else:
-            settings = json.loads(text)
-    except ImportError:
-        raise InvalidInputError(f"读取 {path} 需要 pyyaml", hint="请运行 pip install pyyaml，或改用 JSON 文件") from None
-    except Exception as exc:  # UnicodeDecodeError, json.JSONDecodeError or yaml.YAMLError
-        raise InvalidInputError(f"无法解析 {path}：{exc}", hint="请检查 JSON 或 YAML 语法") from None
+    except UnicodeDecodeError:
+        raise InvalidInputError(f"{path} 不是 UTF-8 文本", hint="请以 UTF-8 编码保存") from None
+    settings = load_yaml(text, path, extra="predict") if path.endswith((".yaml", ".yml")) else load_json(text, path)
     if not isinstance(settings, dict):
         raise InvalidInputError(f"{path} 的顶层应是键值映射", hint='例如 {"model": {"path": "models/bert"}}')
     return settings

@@ -7,13 +7,13 @@ given charges (``罪名:盗窃。``) and articles (``法条:刑法第264条``).
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tianping.errors import InvalidInputError
 from tianping.text.encoding import read_text
+from tianping.text.structured import load_json
 
 TASKS = ("3-1", "3-3", "3-4")
 
@@ -38,11 +38,8 @@ def load_lawbench(path: str | Path, task: str | None = None) -> list[LawBenchIte
     task = task or file_path.stem
     if task not in TASKS:
         raise InvalidInputError(f"不支持的 LawBench 任务：{task}", hint=f"可用任务为 {', '.join(TASKS)}")
-    try:
-        raw_items = json.loads(read_text(file_path))
-    except json.JSONDecodeError as exc:
-        raise InvalidInputError(f"{file_path} 不是有效的 JSON：{exc.msg}（第 {exc.lineno} 行）",
-                                hint="LawBench 文件应为 {instruction, question, answer} 的 JSON 列表") from None
+    raw_items = load_json(read_text(file_path), str(file_path),
+                          hint="LawBench 文件应为 {instruction, question, answer} 的 JSON 列表")
     if not isinstance(raw_items, list):
         raise InvalidInputError(f"{file_path} 不是 JSON 列表", hint="LawBench 文件应为 JSON 列表")
     items = []

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as _dt
-import json
 from decimal import Decimal
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from tianping.drafting.problems import Problem
 from tianping.drafting.schema import REQUIRED_ORGANIZATION, REQUIRED_PERSON, FieldSpec, TemplateSchema, party_key, party_label
 from tianping.drafting.parties import party_kind
 from tianping.errors import InvalidInputError, TianpingError
+from tianping.text.structured import load_json, load_yaml
 
 # A data file larger than this is rejected before it is parsed.
 MAX_DATA_BYTES = 1_000_000
@@ -37,23 +37,9 @@ def load_data_file(path: str | Path) -> dict:
 def parse_data_text(text: str, source: str = "数据", json_only: bool = False) -> dict:
     """Parse YAML or JSON text; JSON is valid YAML, so YAML is the fallback for every other suffix."""
     if json_only:
-        try:
-            payload = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InvalidInputError(f"JSON 格式错误：{source} 第 {exc.lineno} 行第 {exc.colno} 列：{exc.msg}",
-                                    hint="请修正该处的 JSON 语法") from None
+        payload = load_json(text, source, hint="请修正该处的 JSON 语法")
     else:
-        from tianping.errors import require
-
-        yaml = require("yaml", "draft", "pyyaml")
-        try:
-            payload = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f" 第 {mark.line + 1} 行第 {mark.column + 1} 列" if mark else ""
-            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-            raise InvalidInputError(f"YAML 格式错误：{source}{where}：{problem}",
-                                    hint="请检查缩进、冒号和引号") from None
+        payload = load_yaml(text, source)
     if payload is None:
         raise InvalidInputError(f"数据为空：{source}", hint="请按 tianping draft show 列出的字段填写")
     if not isinstance(payload, dict):

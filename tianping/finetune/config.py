@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tianping.errors import InvalidInputError, NotFoundError
+from tianping.text.structured import load_json, load_yaml
 
 CONFIG_NAME = "config.json"
 
@@ -322,19 +323,8 @@ def _read_file(path: Path) -> dict:
         raise NotFoundError(f"配置文件不存在：{path}", hint="请检查路径，或参考 docs/finetune.md 新建配置")
     text = path.read_text(encoding="utf-8")
     if path.suffix.lower() in (".yaml", ".yml"):
-        try:
-            import yaml
-        except ImportError:
-            raise InvalidInputError(f"读取 YAML 配置 {path} 需要 pyyaml", hint="请运行 pip install pyyaml，或改用 JSON 配置") from None
-        try:
-            return yaml.safe_load(text) or {}
-        except yaml.YAMLError as exc:
-            raise InvalidInputError(f"配置文件 {path} 不是有效的 YAML：{exc}", hint="请修正语法") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InvalidInputError(f"配置文件 {path} 不是有效的 JSON：第 {exc.lineno} 行 {exc.msg}",
-                                hint="请修正语法；YAML 配置请使用 .yaml 扩展名") from None
+        return load_yaml(text, str(path), extra="finetune") or {}
+    return load_json(text, str(path), hint="请修正语法；YAML 配置请使用 .yaml 扩展名")
 
 
 def merge_sections(base: dict, overrides: dict) -> dict:

@@ -15,6 +15,7 @@ from tianping.errors import InvalidInputError, NotFoundError
 from tianping.finetune.augment import augment_texts
 from tianping.finetune.config import RunConfig
 from tianping.text.encoding import read_text
+from tianping.text.structured import json_problem, load_json
 
 # Label value of tokens that the loss ignores (the prompt of an SFT item, padding).
 IGNORE_INDEX = -100
@@ -53,10 +54,7 @@ def read_records(path: str | Path) -> list[dict]:
         return [dict(row) for row in csv.DictReader(io.StringIO(text))]
     stripped = text.lstrip()
     if stripped.startswith("["):
-        try:
-            records = json.loads(stripped)
-        except json.JSONDecodeError as exc:
-            raise InvalidInputError(f"{source} 不是有效的 JSON：第 {exc.lineno} 行 {exc.msg}", hint="请修正文件") from None
+        records = load_json(stripped, str(source), hint="请修正文件")
     else:
         records = []
         for number, line in enumerate(text.splitlines(), start=1):
@@ -65,7 +63,7 @@ def read_records(path: str | Path) -> list[dict]:
             try:
                 records.append(json.loads(line))
             except json.JSONDecodeError as exc:
-                raise InvalidInputError(f"{source} 第 {number} 行不是有效的 JSON：{exc.msg}",
+                raise InvalidInputError(f"JSON 格式错误：{source} {json_problem(exc, number)}",
                                         hint="每行应为一个 JSON 对象") from None
     if not all(isinstance(record, dict) for record in records):
         raise InvalidInputError(f"{source} 中的记录应为 JSON 对象", hint="每条记录应形如 {\"text\": ..., \"label\": ...}")
