@@ -74,14 +74,61 @@ def test_invented_citation_is_removed(searcher, llm):
     assert any("已删除" in note for note in result["notes"])
 
 
-def test_repealed_law_corrected_to_source(searcher, llm):
+CONTRACT_LAW_1999 = """中华人民共和国合同法
+
+1999年3月15日 第九届全国人民代表大会第二次会议通过
+1999年10月1日 施行
+
+第一百零七条 当事人一方不履行合同义务或者履行合同义务不符合约定的，应当承担继续履行、采取补救措施或者赔偿损失等违约责任。
+
+第一百九十六条 借款合同是借款人向贷款人借款，到期返还借款并支付利息的合同。
+"""
+
+
+@pytest.fixture(scope="module")
+def searcher_with_contract_law(tmp_path_factory):
+    from lawtexts import write_law
+    from tianping.statutes.importers import import_source
+
+    directory = tmp_path_factory.mktemp("repealed")
+    store = build_store(directory)
+    import_source(store, str(write_law(directory, "contract.txt", CONTRACT_LAW_1999)), status="已废止")
+    return BM25Search(store, ArticleIndex(store, directory / "index"))
+
+
+def test_repealed_citation_without_stored_text_removed(searcher, llm):
     llm.reply("依照《合同法》第一百零七条，对方应当承担违约责任。")
     result = GroundedAnswerer(searcher, backend_for(llm)).answer("对方不履行合同义务，要承担什么违约责任",
                                                                  date="2022-03-01").to_dict()
-    assert "《中华人民共和国民法典》第五百七十七条" in result["answer"]
+    assert "〔已删除无效引用：《合同法》第一百零七条〕" in result["answer"]
+    assert "应适用《中华人民共和国民法典》，已删除" in result["answer"]
+    citation = result["citations"][0]
+    assert (citation["reason"], citation["action"]) == ("repealed", "removed")
+    assert citation["corrected_to"] is None
+
+
+def test_repealed_citation_corrected_to_restating_article(searcher_with_contract_law, llm):
+    llm.reply("依照《合同法》第一百零七条，对方应当承担违约责任。")
+    answerer = GroundedAnswerer(searcher_with_contract_law, backend_for(llm))
+    result = answerer.answer("对方不履行合同义务，要承担什么违约责任", date="2022-03-01").to_dict()
+    assert "依照《中华人民共和国民法典》第五百七十七条，对方应当承担违约责任" in result["answer"]
     citation = result["citations"][0]
     assert (citation["reason"], citation["action"]) == ("repealed", "corrected")
     assert citation["corrected_to"] == "《中华人民共和国民法典》第五百七十七条"
+    assert citation["grounded"] is True
+    source = next(hit for hit in result["sources"] if hit["article"] == "第五百七十七条")
+    assert citation["source_id"] == source["source_id"]
+
+
+def test_repealed_citation_without_restating_source_removed(searcher_with_contract_law, llm):
+    # Article 196 (loan contracts) has no counterpart among the sources of this question.
+    llm.reply("依照《合同法》第一百九十六条，对方应当承担违约责任。")
+    answerer = GroundedAnswerer(searcher_with_contract_law, backend_for(llm))
+    result = answerer.answer("对方不履行合同义务，要承担什么违约责任", date="2022-03-01").to_dict()
+    citation = result["citations"][0]
+    assert (citation["reason"], citation["action"]) == ("repealed", "removed")
+    assert "〔已删除无效引用：《合同法》第一百九十六条〕" in result["answer"]
+    assert "第五百七十七条" not in result["answer"].split("\n\n（注：")[0]
 
 
 def test_prompt_and_sources_sent(searcher, llm):
@@ -138,6 +185,18 @@ def test_server_error_is_retried(searcher, llm):
     result = GroundedAnswerer(searcher, backend).answer("醉酒驾驶机动车怎么处罚").to_dict()
     assert result["answer_mode"] == "llm"
     assert len(llm.requests) == 2
+
+
+def test_persistent_server_error_names_status(searcher, llm):
+    llm.reply("error", status=500)
+    llm.reply("error", status=500)
+    backend = backend_for(llm)
+    backend.max_retries = 1
+    backend.backoff = 0.01
+    result = GroundedAnswerer(searcher, backend).answer("醉酒驾驶机动车怎么处罚").to_dict()
+    assert result["answer_mode"] == "retrieval"
+    assert any(f"{llm.base_url} 返回 HTTP 500（已重试 1 次）" in note for note in result["notes"])
+    assert not any("无法连接" in note for note in result["notes"])
 
 
 def test_api_key_sent_and_not_logged(llm, monkeypatch, caplog):

@@ -115,6 +115,10 @@ class OpenAICompatibleBackend:
         if isinstance(last_error, TimeoutError) or "timed out" in str(last_error):
             raise BackendError(f"大模型后端超时（{self.timeout:g} 秒）：{self.base_url}",
                                hint="请检查服务是否过载，或用 --timeout 调大超时") from last_error
+        if isinstance(last_error, urllib.error.HTTPError):
+            raise BackendError(f"大模型后端出错：{self.base_url} 返回 HTTP {last_error.code}"
+                               f"（已重试 {self.max_retries} 次）",
+                               hint="请查看该服务的日志，稍后再试") from last_error
         raise BackendError(f"无法连接大模型后端：{self.base_url}",
                            hint="请确认服务已启动、地址和端口正确") from last_error
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import logging
 import re
 from dataclasses import dataclass, field
@@ -23,6 +24,8 @@ DISCLAIMER = "以上内容为法律信息，不构成法律意见；具体案件
 MIN_SUPPORT = 0.08
 # Answers below this confidence carry a note asking the reader to check the articles.
 LOW_CONFIDENCE = 0.3
+# How closely (difflib ratio) a successor article must restate a repealed article before it replaces the citation.
+MIN_RESTATEMENT_SIMILARITY = 0.6
 _EVENT_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月(?:\s*(\d{1,2})\s*日)?")
 _SENTENCE_END = re.compile(r"(?<=[。；！？])")
 # A sentence that instructs the assistant to drop its rules. It is removed from the retrieval query so it
@@ -211,9 +214,10 @@ class GroundedAnswerer:
 
         A valid citation of an article that is not among the sources is kept but
         marked ``grounded: false``. An invalid citation of a repealed law is
-        replaced by the successor law's article when that article is a source.
-        Any other invalid citation is removed from the text. Returns the new
-        text, the checks and one line per change.
+        replaced by the successor law's article that restates it, when that
+        article is a source. Any other invalid citation is removed from the
+        text, and the message of a removed repealed citation names the successor
+        law. Returns the new text, the checks and one line per change.
         """
         checks = self.verifier.check_text(answer, on_date)
         source_keys = {(hit["law"], hit["article_number"], hit["article_suffix"]): hit for hit in sources}
@@ -226,14 +230,17 @@ class GroundedAnswerer:
             item["grounded"] = key in source_keys
             item["source_id"] = source_keys[key]["source_id"] if key in source_keys else None
             item["action"] = "kept"
+            item["corrected_to"] = None
             if not check.valid:
-                replacement = _successor_source(check, sources)
+                replacement = self._restating_source(check, sources, on_date)
                 pieces.append(answer[cursor:citation.start])
                 if replacement is not None:
                     new_text = f"《{replacement['law']}》{replacement['article']}"
                     pieces.append(new_text)
                     item["action"] = "corrected"
                     item["corrected_to"] = new_text
+                    item["grounded"] = True
+                    item["source_id"] = replacement["source_id"]
                     corrections.append(f"“{citation.text}”{check.message}，已更正为{new_text}")
                 else:
                     pieces.append(f"〔已删除无效引用：{citation.text}〕")
@@ -243,6 +250,36 @@ class GroundedAnswerer:
             results.append(item)
         pieces.append(answer[cursor:])
         return "".join(pieces), results, corrections
+
+    def _restating_source(self, check, sources: list[dict], on_date: str) -> dict | None:
+        """Return the source article of the successor law that restates a repealed article, or None.
+
+        The repealed article's text must be in the store to compare. The default
+        store has no text of the laws that the Civil Code replaced (合同法,
+        物权法…), so their citations are removed rather than guessed.
+        """
+        if check.reason != "repealed" or not check.successor:
+            return None
+        repealed_text = self._repealed_article_text(check.citation, on_date)
+        if not repealed_text:
+            return None
+        best, best_ratio = None, 0.0
+        for hit in sources:
+            if hit["law"] != check.successor:
+                continue
+            ratio = difflib.SequenceMatcher(None, repealed_text, hit["text"], autojunk=False).ratio()
+            if ratio > best_ratio:
+                best, best_ratio = hit, ratio
+        return best if best_ratio >= MIN_RESTATEMENT_SIMILARITY else None
+
+    def _repealed_article_text(self, citation, on_date: str) -> str | None:
+        store = self.verifier.store
+        law = store.find_law(citation.law or "")
+        if law is None or citation.article_number is None:
+            return None
+        version = store.version_on(law.id, on_date) or store.current_version(law.id)
+        article = store.article(version.id, citation.article_number, citation.article_suffix or 0)
+        return article.text if article else None
 
     def _verify(self, text: str, on_date: str) -> list[dict]:
         return [dict(check.to_dict(), grounded=True, action="kept") for check in self.verifier.check_text(text, on_date)]
@@ -286,13 +323,6 @@ def extractive_summary(query: str, sources: list[dict], per_source: int = 1, max
         chosen = [sentence for sentence in sentences if sentence in ranked[:per_source]]
         parts.append(f"依照《{hit['law']}》{hit['article']}：{''.join(chosen)}［{hit['source_id']}］")
     return "\n".join(parts)
-
-
-def _successor_source(check, sources: list[dict]) -> dict | None:
-    if check.reason != "repealed" or not check.successor:
-        return None
-    candidates = [hit for hit in sources if hit["law"] == check.successor]
-    return candidates[0] if candidates else None
 
 
 def _confidence(support: float, checks: list[dict], corrected: int = 0) -> float:
