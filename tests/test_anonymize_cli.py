@@ -247,8 +247,10 @@ def test_directory_with_one_bad_file(tmp_path):
     assert (out / "a.txt").read_text(encoding="utf-8") == MASKED
     assert json.loads((out / "sub" / "b.jsonl").read_text(encoding="utf-8")) == {"fact": "证人王某证实。"}
     assert not (out / "bad.txt").exists()
-    assert "失败" in result.stderr
-    assert "bad.txt" in result.stderr
+    failure_lines = [line for line in result.stderr.splitlines() if line.startswith("失败：")]
+    assert len(failure_lines) == 1
+    assert failure_lines[0].count("bad.txt") == 1
+    assert "二进制" in failure_lines[0]
     assert "notes.pdf" in result.stderr
     assert "成功 2 个文件，失败 1 个，跳过 1 个" in result.stdout
     assert (folder / "a.txt").read_text(encoding="utf-8") == JUDGMENT

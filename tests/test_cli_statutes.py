@@ -73,6 +73,11 @@ def test_laws_show_human_output(run):
     (["laws", "search", "   "], 2, "查询为空"),
     (["ask", ""], 2, "问题为空"),
     (["laws", "search", "盗窃", "--top-k", "0"], 2, "--top-k 无效"),
+    (["laws", "search", "盗窃", "--level", "乱写"], 2, "选项 --level 的值无效：乱写，可选值：宪法、法律、行政法规、监察法规"),
+    (["laws", "list", "--level", "法律x"], 2, "选项 --level 的值无效：法律x"),
+    (["laws", "import", "law.txt", "--level", "乱写"], 2, "选项 --level 的值无效：乱写"),
+    (["laws", "show", "刑法", "-1"], 2, "没有这个选项：-1（用 --help 查看用法；负数或以 - 开头的参数请写在 -- 之后）"),
+    (["laws", "show", "刑法", "264", "--date", "2015-01-01"], 3, "在 2015-01-01 尚未施行（2021-03-01 起施行）"),
 ])
 def test_cli_errors_without_traceback(run, args, code, fragment):
     result = run(*args)
@@ -169,7 +174,7 @@ def test_ask_imports_default_store_on_first_use(isolated_home):
     (["frob"], "没有这个命令：frob"),
     (["ask"], "缺少参数 QUESTION"),
     (["laws", "list", "--status", "有效"], "选项 --status 的值无效：有效，可选值："),
-    (["ask", "醉酒", "--mode", "magic"], "选项 --mode 的值无效：magic，可选值：'hybrid'、'bm25'、'dense'"),
+    (["ask", "醉酒", "--mode", "magic"], "选项 --mode 的值无效：magic，可选值：hybrid、bm25、dense"),
 ])
 def test_usage_errors_in_chinese(run, args, fragment):
     result = run(*args)

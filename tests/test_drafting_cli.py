@@ -242,3 +242,17 @@ def test_draft_llm_facts_through_local_server(run, tmp_path):
     assert payload["citations"][0]["valid"] is True
     assert "110108198506121239" not in sent
     assert out.is_file()
+
+
+def test_pdf_without_libreoffice_names_system_install(run, tmp_path, monkeypatch):
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    out = tmp_path / "complaint.pdf"
+    result = run("draft", "civil-complaint", "--data", SAMPLES / "civil-complaint.yaml", "--out", out)
+    assert result.exit_code == 5
+    assert "缺少可选依赖 LibreOffice（libreoffice 命令）" in result.output
+    assert "apt install libreoffice-writer" in result.output
+    assert "pip install" not in result.output
+    assert not out.exists()
+    assert list(tmp_path.glob("complaint*")) == []

@@ -127,6 +127,28 @@ def test_unknown_law_and_article_errors(tmp_path):
     assert "第577条至第1260条" in str(missing.value)
 
 
+def test_date_before_stored_versions_errors(tmp_path):
+    store = build_store(tmp_path)
+    with pytest.raises(NotFoundError) as early:
+        store.get_article("刑法", 264, date="2015-01-01")
+    assert early.value.message == "《中华人民共和国刑法》在 2015-01-01 尚未施行（2021-03-01 起施行）"
+    older = CRIMINAL_LAW_2020.replace("2021年3月1日 施行", "1997年10月1日 施行\n2021年3月1日 施行", 1)
+    import_source(store, str(write_law(tmp_path, "criminal-1997.txt", older)), name="中华人民共和国刑法")
+    assert store.find_law("刑法").first_effective_date == "1997-10-01"
+    with pytest.raises(NotFoundError) as unstored:
+        store.get_article("刑法", 264, date="2015-01-01")
+    assert unstored.value.message == ("《中华人民共和国刑法》在 2015-01-01 已施行，但本库没有当时的文本"
+                                      "（最早收录的版本自 2021-03-01 起施行）")
+    assert "tianping laws import" in unstored.value.hint
+
+
+def test_repealed_law_hint_dates_successor(tmp_path):
+    store = build_store(tmp_path)
+    with pytest.raises(NotFoundError) as repealed:
+        store.get_article("合同法", 107, date="2020-01-01")
+    assert repealed.value.hint == "2021-01-01 起适用的是《中华人民共和国民法典》，可改查该法"
+
+
 def test_store_file_is_sqlite(tmp_path):
     build_store(tmp_path)
     with sqlite3.connect(tmp_path / "statutes.sqlite3") as conn:

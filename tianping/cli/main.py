@@ -35,6 +35,7 @@ _USAGE_ERRORS = [
     (re.compile(r"^Missing argument '(.+)'\.$"), "缺少参数 {0}（用 --help 查看用法）"),
     (re.compile(r"^Missing option '(.+)'\.$"), "缺少选项 {0}（用 --help 查看用法）"),
     (re.compile(r"^No such option: (\S+)"), "没有这个选项：{0}（用 --help 查看用法）"),
+    (re.compile(r"^No such option '(.+)'\.$"), "没有这个选项：{0}（用 --help 查看用法；负数或以 - 开头的参数请写在 -- 之后）"),
     (re.compile(r"^Invalid value for '(.+?)': (.*)$", re.S), "选项 {0} 的值无效：{1}"),
     (re.compile(r"^Got unexpected extra arguments? \((.+)\)$"), "多余的参数：{0}（含空格的问题请加引号）"),
 ]
@@ -55,7 +56,8 @@ _VALUE_ERRORS = [
 def _value_message(message: str) -> str:
     choice = _NOT_A_CHOICE.match(message)
     if choice:
-        return f"{choice.group(1)}，可选值：{choice.group(2).replace(', ', '、')}"
+        choices = "、".join(part.strip("'") for part in choice.group(2).split(", "))
+        return f"{choice.group(1)}，可选值：{choices}"
     for pattern, template in _VALUE_ERRORS:
         match = pattern.match(message)
         if match:

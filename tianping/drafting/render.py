@@ -171,7 +171,10 @@ def convert_to_pdf(docx_path: Path, pdf_path: Path) -> None:
     """Convert a .docx to PDF with LibreOffice in headless mode; raise when it is not installed or fails."""
     program = libreoffice_path()
     if program is None:
-        raise MissingDependencyError("LibreOffice（libreoffice 命令）", "draft")
+        raise MissingDependencyError(
+            "LibreOffice（libreoffice 命令）", "draft",
+            hint="请用系统的软件包管理器安装 LibreOffice（例如 apt install libreoffice-writer），"
+                 "或改为输出 .docx / .md")
     with tempfile.TemporaryDirectory(prefix="tianping-pdf-") as workdir:
         # A private profile directory lets conversions run while a desktop LibreOffice is open.
         profile = Path(workdir, "profile").as_uri()

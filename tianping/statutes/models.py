@@ -15,6 +15,8 @@ STATUS_HISTORICAL = "历史版本"
 STATUSES = (STATUS_IN_FORCE, STATUS_AMENDED, STATUS_REPEALED, STATUS_HISTORICAL)
 # Shown for a version whose effective date is still ahead; never stored.
 STATUS_NOT_YET_IN_FORCE = "尚未施行"
+# Levels (效力级别) of the sources that the importers read and of plain-text files.
+LEVELS = ("宪法", "法律", "行政法规", "监察法规", "司法解释", "部门规章", "地方性法规", "其他")
 
 _ARTICLE_NUMBER = re.compile(
     rf"^第([0-9０-９{CN_NUMERAL_CHARS}]+)条(?:之([{CN_NUMERAL_CHARS}0-9]+))?$"

@@ -435,7 +435,7 @@ class StatuteStore:
             if repealed is not None:
                 raise NotFoundError(
                     f"《{repealed.name}》已于 {repealed.repealed_date} 废止，本库未收录其条文",
-                    hint=f"请改查《{repealed.successor}》",
+                    hint=f"{repealed.repealed_date} 起适用的是《{repealed.successor}》，可改查该法",
                 )
             raise NotFoundError(f"未找到法律：{name}", hint="用 tianping laws list 查看已收录的法律名称")
         return law
@@ -504,6 +504,12 @@ class StatuteStore:
         version = self.version_on(law.id, on_date)
         if version is None:
             first = self.versions(law.id)[0]
+            if law.first_effective_date and law.first_effective_date <= on_date:
+                raise NotFoundError(
+                    f"《{law.name}》在 {on_date} 已施行，但本库没有当时的文本"
+                    f"（最早收录的版本自 {version_start(first)} 起施行）",
+                    hint="请用 tianping laws import 导入当时的版本，或不加 --date 查询现行版本",
+                )
             raise NotFoundError(
                 f"《{law.name}》在 {on_date} 尚未施行（{version_start(first)} 起施行）",
                 hint="请换一个日期，或不加 --date 查询现行版本",

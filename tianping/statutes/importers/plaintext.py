@@ -12,7 +12,7 @@ from tianping.statutes.importers.text import (
     parse_articles,
     parse_date_line,
 )
-from tianping.statutes.models import STATUSES, LawDraft
+from tianping.statutes.models import LEVELS, STATUSES, LawDraft
 from tianping.text.encoding import read_text
 
 INFO_END = "<!-- INFO END -->"
@@ -116,6 +116,8 @@ def import_plain_file(path: Path, *, name: str | None = None, level: str | None 
     """Parse a plain-text law; options given by the user override the values in the file."""
     if status is not None and status not in STATUSES:
         raise ImportFailedError(f"无效的状态：{status}", hint=f"可选值：{'、'.join(STATUSES)}")
+    if level is not None and level not in LEVELS:
+        raise ImportFailedError(f"无效的效力级别：{level}", hint=f"可选值：{'、'.join(LEVELS)}")
     draft = parse_law_text(read_text(path), str(path), name=name)
     draft.level = level or infer_level(draft.name)
     if status:
