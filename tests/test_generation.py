@@ -131,6 +131,14 @@ def test_repealed_citation_without_restating_source_removed(searcher_with_contra
     assert "第五百七十七条" not in result["answer"].split("\n\n（注：")[0]
 
 
+def test_question_citing_repealed_article_is_refused(searcher):
+    result = GroundedAnswerer(searcher).answer("合同法第一百零七条怎么规定的", date="2022-03-01").to_dict()
+    assert result["answerable"] is False
+    assert all(hit["article"] != "第一百零七条" for hit in result["sources"])
+    assert ("查询中的“合同法第一百零七条”未通过核验：《中华人民共和国合同法》已于 2021-01-01 废止，"
+            "2022-03-01 应适用《中华人民共和国民法典》") in result["notes"]
+
+
 def test_prompt_and_sources_sent(searcher, llm):
     llm.reply("依照《中华人民共和国道路交通安全法》第九十一条［1］处理。")
     GroundedAnswerer(searcher, backend_for(llm)).answer("醉酒驾驶机动车怎么处罚")

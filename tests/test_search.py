@@ -62,6 +62,19 @@ def test_explicit_citation_ranks_first(searcher):
     assert "citation" in result.hits[0].sources
 
 
+def test_citation_words_do_not_match_other_laws(searcher):
+    result = searcher.search("民法典第一千一百六十五条讲什么", top_k=3, mode="bm25")
+    assert [hit.article.number_text for hit in result.hits] == ["第一千一百六十五条"]
+    assert "第一千一百六十五条" not in result.hits[0].matched_terms
+
+
+def test_repealed_citation_in_query_noted(searcher):
+    result = searcher.search("合同法第一百零七条 违约责任", mode="bm25", filters=SearchFilters(date="2022-03-01"))
+    assert top(result)[0] == ("中华人民共和国民法典", "第五百七十七条")
+    assert result.notes[0] == ("查询中的“合同法第一百零七条”未通过核验：《中华人民共和国合同法》已于 2021-01-01 废止，"
+                               "2022-03-01 应适用《中华人民共和国民法典》")
+
+
 def test_index_follows_store_changes(tmp_path, searcher):
     searcher.index.ensure()
     generation = searcher.index.manifest()["generation"]

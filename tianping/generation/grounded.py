@@ -147,7 +147,7 @@ class GroundedAnswerer:
         supported = bool(sources) and (support >= MIN_SUPPORT or any("citation" in hit["retrievers"] for hit in sources))
 
         if not supported:
-            answer = "根据现有法条无法可靠回答这个问题。以下是最接近的条文，仅供参考。"
+            answer = "根据现有法条无法可靠回答这个问题。" + ("以下是最接近的条文，仅供参考。" if sources else "")
             return GroundedAnswer(question, answer, sources, [], 0.0, on_date, date_source, "retrieval",
                                   False, notes)
 

@@ -156,17 +156,24 @@ class LegalSearch:
         mask = np.isin(self.index.version_ids, np.fromiter(allowed_versions, dtype=np.int64))
         notes: list[str] = []
 
-        query_tokens = self.index.tokenizer.tokenize_query(query)
+        checks = self._citation_checks(query, date)
+        for check in checks:
+            if not check.valid:
+                notes.append(f"查询中的“{check.citation.text}”未通过核验：{check.message}")
+        # The words of a citation (第一百零七条) match that article number in every law, so the text
+        # retrievers see the query without its citations, and the cited articles come first instead.
+        text_query = _without_citations(query, checks)
+        query_tokens = self.index.tokenizer.tokenize_query(text_query) if text_query else []
         rankings: dict[str, list[tuple[int, float]]] = {}
-        if mode in ("hybrid", "bm25"):
+        if mode in ("hybrid", "bm25") and query_tokens:
             scores = self.index.bm25_scores(query_tokens)
             rankings["bm25"] = _top_rows(scores, mask, FUSION_DEPTH, positive_only=True)
-        if mode in ("hybrid", "dense"):
-            dense = self._dense_ranking(query, mask, mode, notes)
+        if mode in ("hybrid", "dense") and text_query:
+            dense = self._dense_ranking(text_query, mask, mode, notes)
             if dense is not None:
                 rankings["dense"] = dense
 
-        cited_rows = self._cited_rows(query, date, mask)
+        cited_rows = self._cited_rows(checks, date, mask)
         fused = _fuse(rankings, cited_rows)
         hits = []
         for rank, (row, score, sources) in enumerate(fused[:top_k], start=1):
@@ -202,14 +209,18 @@ class LegalSearch:
         full[rows] = scores
         return _top_rows(full, mask, FUSION_DEPTH, positive_only=False)
 
-    def _cited_rows(self, query: str, date: str, mask: np.ndarray) -> list[int]:
-        """Return index rows of the articles the query cites explicitly (刑法第264条), valid ones only."""
+    def _citation_checks(self, query: str, date: str) -> list:
+        """Return the checks of the citations in ``query`` (刑法第264条), or [] when it has none."""
         if "第" not in query or "条" not in query:
             return []
         if self._verifier is None:
             self._verifier = CitationVerifier(self.store)
+        return self._verifier.check_text(query, date)
+
+    def _cited_rows(self, checks: list, date: str, mask: np.ndarray) -> list[int]:
+        """Return index rows of the articles that valid citations of the query name."""
         rows = []
-        for check in self._verifier.check_text(query, date):
+        for check in checks:
             if not check.valid or check.article_text is None:
                 continue
             law = self.store.find_law(check.citation.law)
@@ -220,6 +231,18 @@ class LegalSearch:
             positions = np.nonzero(self.index.article_ids == article.id)[0]
             rows.extend(int(position) for position in positions if mask[position])
         return rows
+
+
+def _without_citations(query: str, checks: list) -> str:
+    """Return ``query`` with each citation replaced by its quote, if any, and stripped of punctuation at the ends."""
+    pieces, cursor = [], 0
+    for check in sorted(checks, key=lambda item: item.citation.start):
+        citation = check.citation
+        pieces.append(query[cursor:citation.start])
+        pieces.append(f" {citation.quote} " if citation.quote else " ")
+        cursor = max(cursor, citation.end)
+    pieces.append(query[cursor:])
+    return "".join(pieces).strip(" ，。、；：？！,.;:?!")
 
 
 def _top_rows(scores: np.ndarray, mask: np.ndarray, depth: int, positive_only: bool) -> list[tuple[int, float]]:

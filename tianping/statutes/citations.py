@@ -128,10 +128,7 @@ class CitationParser:
                     return self._canonical(tail), tail, "explicit", start
             return canonical, written, "explicit", start
 
-        self_reference = _SELF_REFERENCE.search(prefix)
-        if self_reference:
-            return None, None, "self", anchor_start - (len(prefix) - self_reference.start())
-
+        # Known names come before 本法/同法, because a name can end in one of them (合同法).
         compact = prefix.rstrip()
         if compact.endswith("的"):
             # 公司法的第六十三条
@@ -141,6 +138,10 @@ class CitationParser:
             if candidate in self.known_names:
                 start = anchor_start - (len(prefix) - (len(compact) - length))
                 return self.known_names[candidate], candidate, "explicit", start
+
+        self_reference = _SELF_REFERENCE.search(prefix)
+        if self_reference:
+            return None, None, "self", anchor_start - (len(prefix) - self_reference.start())
 
         generic = _GENERIC_LAW.search(compact)
         if generic:
