@@ -11,7 +11,7 @@ from tianping.cli.main import cli
 from tianping.errors import InvalidInputError
 from tianping.generation import DISCLAIMER, BackendError, GroundedAnswerer, event_date, make_backend
 from tianping.generation.dialogue import Consultation, ConversationStore, extract_facts
-from tianping.generation.grounded import strip_instructions
+from tianping.generation.grounded import extractive_summary, strip_instructions, summary_sources
 from tianping.retrieval import ArticleIndex, LegalSearch
 
 
@@ -54,6 +54,35 @@ def test_retrieval_answer_without_llm(searcher):
     assert all(citation["valid"] for citation in result["citations"])
     assert result["disclaimer"] == DISCLAIMER
     assert 0 < result["confidence"] <= 1
+
+
+def _hit(rank, law, score, text="", article="第一条"):
+    return {"rank": rank, "source_id": rank, "law": law, "score": score, "text": text, "article": article,
+            "matched_terms": []}
+
+
+@pytest.mark.parametrize(("scores_and_laws", "expected_ranks"), [
+    # A third article of one law gives way to a close article of another law.
+    ([(26.5, "交通法"), (19.5, "交通法"), (18.2, "交通法"), (17.8, "刑法"), (17.0, "交通法")], [1, 2, 4]),
+    # Another law far below the best score does not.
+    ([(26.5, "交通法"), (19.5, "交通法"), (18.2, "交通法"), (10.0, "刑法")], [1, 2, 3]),
+    # Without another law, the top articles are kept.
+    ([(5.0, "民法典"), (4.0, "民法典"), (3.0, "民法典"), (2.0, "民法典")], [1, 2, 3]),
+    ([(5.0, "民法典"), (4.0, "刑法")], [1, 2]),
+    ([], []),
+])
+def test_summary_sources_prefer_second_law(scores_and_laws, expected_ranks):
+    sources = [_hit(rank, law, score) for rank, (score, law) in enumerate(scores_and_laws, start=1)]
+    assert [hit["rank"] for hit in summary_sources(sources, 3)] == expected_ranks
+
+
+def test_summary_item_keeps_list_introduction():
+    text = ("在道路上驾驶机动车，有下列情形之一的，处拘役，并处罚金：\n（一）追逐竞驶，情节恶劣的；\n"
+            "（二）醉酒驾驶机动车的；\n（三）严重超过规定时速行驶的。")
+    hit = dict(_hit(1, "中华人民共和国刑法", 1.0, text, "第一百三十三条之一"), matched_terms=["醉酒"])
+    assert extractive_summary("醉酒驾驶", [hit]) == (
+        "依照《中华人民共和国刑法》第一百三十三条之一：在道路上驾驶机动车，有下列情形之一的，处拘役，并处罚金："
+        "（二）醉酒驾驶机动车的；［1］")
 
 
 def test_unsupported_question_is_refused(searcher):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import logging
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 from tianping import config
@@ -28,6 +29,7 @@ LOW_CONFIDENCE = 0.3
 MIN_RESTATEMENT_SIMILARITY = 0.6
 _EVENT_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月(?:\s*(\d{1,2})\s*日)?")
 _SENTENCE_END = re.compile(r"(?<=[。；！？])")
+_ITEM_START = re.compile(r"^（[一二三四五六七八九十]+）")
 # A sentence that instructs the assistant to drop its rules. It is removed from the retrieval query so it
 # cannot steer which articles are found.
 _INSTRUCTION = re.compile(
@@ -311,7 +313,7 @@ def extractive_summary(query: str, sources: list[dict], per_source: int = 1, max
     """
     query_chars = set(re.sub(r"\W", "", query))
     parts = []
-    for hit in sources[:max_sources]:
+    for hit in summary_sources(sources, max_sources):
         sentences = [s.strip() for s in _SENTENCE_END.split(hit["text"].replace("\n", "")) if s.strip()]
         terms = set(hit.get("matched_terms") or [])
         ranked = sorted(
@@ -320,9 +322,49 @@ def extractive_summary(query: str, sources: list[dict], per_source: int = 1, max
             key=lambda sentence: (-sum(weight(term) for term in terms if term in sentence),
                                   -len(query_chars & set(sentence)) / len(sentence)),
         )
-        chosen = [sentence for sentence in sentences if sentence in ranked[:per_source]]
+        chosen = [_with_lead_in(sentence, sentences) for sentence in sentences if sentence in ranked[:per_source]]
         parts.append(f"依照《{hit['law']}》{hit['article']}：{''.join(chosen)}［{hit['source_id']}］")
     return "\n".join(parts)
+
+
+def _with_lead_in(sentence: str, sentences: list[str]) -> str:
+    """Return an enumerated item (（二）醉酒驾驶机动车的；) with the sentence that introduces the list before it.
+
+    The introduction carries the legal consequence (有下列情形之一的，处拘役，并处罚金：),
+    which the item alone lacks.
+    """
+    if not _ITEM_START.match(sentence):
+        return sentence
+    for earlier in reversed(sentences[:sentences.index(sentence)]):
+        if "：" in earlier and not _ITEM_START.match(earlier):
+            return earlier[:earlier.rindex("：") + 1] + sentence
+    return sentence
+
+
+def summary_sources(sources: list[dict], count: int, per_law: int = 2, min_share: float = 0.5) -> list[dict]:
+    """Return ``count`` of the best sources, preferring another law to a third article of one law.
+
+    An article of another law is taken in place of a further article of a law
+    that already has ``per_law`` of them, when its score is at least
+    ``min_share`` of the best score. So 醉酒驾驶机动车 is answered from the
+    Criminal Law beside two articles of the Road Traffic Safety Law.
+    """
+    best = sources[0]["score"] if sources else 0.0
+    chosen: list[dict] = []
+    deferred: list[dict] = []
+    per_law_count: Counter = Counter()
+    for hit in sources:
+        if len(chosen) == count:
+            break
+        if per_law_count[hit["law"]] >= per_law:
+            deferred.append(hit)
+            continue
+        if deferred and hit["score"] < min_share * best:
+            break
+        chosen.append(hit)
+        per_law_count[hit["law"]] += 1
+    chosen += deferred[:count - len(chosen)]
+    return sorted(chosen, key=lambda hit: hit["rank"])
 
 
 def _confidence(support: float, checks: list[dict], corrected: int = 0) -> float:
