@@ -142,6 +142,22 @@ def test_date_before_stored_versions_errors(tmp_path):
     assert "tianping laws import" in unstored.value.hint
 
 
+@pytest.mark.parametrize(("value", "expected"), [
+    ("2022-03-01", "2022-03-01"), (" 2024-1-1 ", "2024-01-01"), ("2024-02-29", "2024-02-29"),
+    ("20240101", None), ("2024W011", None), ("2024/01/01", None), ("2023-02-29", None), ("", None),
+])
+def test_user_dates_checked(value, expected):
+    from tianping.errors import InvalidInputError
+    from tianping.statutes.store import check_date
+
+    if expected is not None:
+        assert check_date(value) == expected
+        return
+    with pytest.raises(InvalidInputError) as error:
+        check_date(value)
+    assert error.value.message == f"日期格式无效：{value!r}"
+
+
 def test_repealed_law_hint_dates_successor(tmp_path):
     store = build_store(tmp_path)
     with pytest.raises(NotFoundError) as repealed:

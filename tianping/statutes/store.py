@@ -100,6 +100,9 @@ _ARTICLE_COLUMNS = """
 """
 
 
+_USER_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+
+
 def today() -> str:
     return dt.date.today().isoformat()
 
@@ -108,8 +111,12 @@ def check_date(value: str | None) -> str | None:
     """Validate a YYYY-MM-DD date given by a user."""
     if value is None:
         return None
+    # fromisoformat alone would also take 20220301 and week dates (2022W091), so the shape is checked first.
+    match = _USER_DATE.match(value.strip())
     try:
-        return dt.date.fromisoformat(value.strip()).isoformat()
+        if match is None:
+            raise ValueError(value)
+        return dt.date(*(int(part) for part in match.groups())).isoformat()
     except ValueError:
         raise InvalidInputError(f"日期格式无效：{value!r}", hint="请使用 YYYY-MM-DD，例如 2022-03-01") from None
 
