@@ -362,6 +362,24 @@ def test_facts_over_limit():
         extract(resolve_template("civil-complaint").schema, "借" * (MAX_FACTS_CHARS + 1))
 
 
+def test_extract_birth_and_gender_from_id_and_lending_date():
+    text = ("出借人张明远（身份证号110108198506121239，电话13800001111）于2024年3月1日借给借款人李晓梅"
+            "（身份证号310104199003052047）人民币5万元，约定2025年2月28日前归还。")
+    result = extract(resolve_template("loan-contract").schema, text)
+    lender, borrower = result.data["lender"], result.data["borrower"]
+    assert (lender["birth_date"], lender["gender"]) == ("1985-06-12", "男")
+    assert (borrower["birth_date"], borrower["gender"]) == ("1990-03-05", "女")
+    assert result.data["start_date"] == "2024-03-01"
+    assert result.data["end_date"] == "2025-02-28"
+
+
+def test_extract_keeps_stated_gender_and_skips_invalid_id():
+    text = "出借人张明远，女，身份证号110108198506121238，借给借款人李晓梅5万元。"
+    lender = extract(resolve_template("loan-contract").schema, text).data["lender"]
+    assert lender["gender"] == "女"
+    assert "birth_date" not in lender
+
+
 def test_data_overrides_extraction(store, tmp_path):
     text = ("出借人张明远，男，1985年6月12日出生，汉族，住北京市海淀区清河路88号，公民身份号码110108198506121239，电话13800001111。"
             "借款人李晓梅，女，1990年3月5日出生，汉族，住上海市黄浦区南京东路100号，公民身份号码310104199003052047，电话13700003333。"

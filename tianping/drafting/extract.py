@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from tianping.drafting.checks import check_resident_id
 from tianping.drafting.numerals import find_amounts, format_amount, to_date
 from tianping.drafting.schema import FieldSpec, TemplateSchema
 from tianping.errors import InvalidInputError
@@ -183,7 +184,17 @@ def _find_parties(text: str, party_fields: list[FieldSpec]) -> dict[str, list[di
     for parties in found.values():
         for party in parties:
             _details_elsewhere(text, party)
+            _details_from_id(party)
     return found
+
+
+def _details_from_id(party: dict) -> None:
+    """Fill a missing birth date and gender from a valid resident ID number (digits 7–14 and 17)."""
+    number = party.get("id_number")
+    if not number or check_resident_id(number) is not None:
+        return
+    party.setdefault("birth_date", f"{number[6:10]}-{number[10:12]}-{number[12:14]}")
+    party.setdefault("gender", "男" if int(number[16]) % 2 else "女")
 
 
 def _details_elsewhere(text: str, party: dict) -> None:
@@ -395,7 +406,9 @@ def _extract_dates(schema: TemplateSchema, text: str, data: dict, names: set[str
             dates_in_span = [_iso(match) for match in _DATE.finditer(span.group(0))]
             data["start_date"], data["end_date"] = dates_in_span[0], dates_in_span[1]
         else:
-            start = near(r"借款期限自|自|从|出借|借给|交付", before=8, after=0)
+            # 借给…于2024年3月1日 names the lending before the date, 于2024年3月1日借给 after it.
+            start = (near(r"借款期限自|自|从|出借|借给|交付", before=8, after=0)
+                     or near(r"^\s*(?:借给|出借|交付|转账|支付)", before=0, after=6))
             end = near(r"归还|还清|还款|到期|届满", before=0, after=8) or near(r"至|到", before=3, after=0)
             if start:
                 data["start_date"] = start
