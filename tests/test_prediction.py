@@ -12,6 +12,7 @@ from tianping.datasets import Case, Term
 from tianping.datasets.vocab import LabelVocabulary
 from tianping.errors import InvalidInputError, NotFoundError
 from tianping.prediction import create_model, load_model
+from tianping.prediction.elements import ChargeElements
 from tianping.prediction.evaluate import evaluate, gold_spelling, write_report
 from tianping.prediction.grounded import link_charge_to_article
 from tianping.prediction.grounding import ArticleTexts, event_date
@@ -335,7 +336,7 @@ def test_embedding_model_round_trip(tmp_path):
 def test_grounded_model_trains_on_statute_examples(tmp_path):
     texts = ArticleTexts(_small_store(tmp_path))
     extra = ["敲诈勒索", "受贿"]
-    model = create_model("grounded", statute_weight=0.0)
+    model = create_model("grounded", statute_weight=0.0, element_weight=0.0)
     model._statute_texts = texts.specific_part()
     model.charge_vocab = LabelVocabulary.from_cases(_cases(), "charges", extra=extra)
     model.article_vocab = LabelVocabulary.from_cases(_cases(), "articles", extra=[274, 385])
@@ -346,15 +347,68 @@ def test_grounded_model_trains_on_statute_examples(tmp_path):
 
     # A bribery fact that never names the offence: only the statute example teaches the model 受贿.
     fact = "被告人系某局科长，利用职务上的便利，为他人承揽工程谋取利益，非法收受他人财物共计人民币20万元。"
-    with_examples = create_model("grounded", statute_weight=0.0).fit(_cases(), extra_charges=extra,
-                                                                      article_texts=texts)
-    without = create_model("grounded", statute_weight=0.0, statute_examples=False).fit(
+    with_examples = create_model("grounded", statute_weight=0.0, element_weight=0.0).fit(
+        _cases(), extra_charges=extra, article_texts=texts)
+    without = create_model("grounded", statute_weight=0.0, element_weight=0.0, statute_examples=False).fit(
         _cases(), extra_charges=extra, article_texts=texts)
     column = with_examples.charge_vocab.index["受贿"]
     assert with_examples.charge_head.intercepts[column] > -20.0
     assert without.charge_head.intercepts[column] == -20.0
     assert with_examples.probabilities([fact]).charges[0, column] > without.probabilities([fact]).charges[0, column]
     assert with_examples.predict([fact], article_texts=False)[0].candidates[0]["name"] == "受贿"
+
+
+BRIBERY_FACT = "被告人系某局科长，利用职务上的便利，为他人承揽工程谋取利益，非法收受他人财物共计人民币20万元。"
+
+
+def test_charge_elements_match_conduct():
+    elements = ChargeElements({"受贿": ["利用职务上的便利.{0,30}收受.{0,10}财物"], "[窝藏、包庇]": ["窝藏"]})
+    assert elements.match(BRIBERY_FACT, "受贿") == "利用职务上的便利，为他人承揽工程谋取利益，非法收受他人财物"
+    assert elements.match(THEFT[0], "受贿") is None
+    assert elements.match("被告人窝藏逃犯", "窝藏、包庇") == "窝藏"
+    assert elements.match(BRIBERY_FACT, "诈骗") is None
+
+
+@pytest.mark.parametrize(("patterns", "message"), [
+    ({"受贿": ["收受(财物"]}, "罪名 受贿 的要件模式无效：'收受(财物'"),
+    ({"受贿": ["收" * 301]}, "罪名 受贿 的要件模式过长：301 个字符"),
+])
+def test_charge_elements_reject_bad_patterns(patterns, message):
+    with pytest.raises(InvalidInputError) as error:
+        ChargeElements(patterns)
+    assert error.value.message.startswith(message)
+
+
+def test_shipped_charge_elements_compile():
+    elements = ChargeElements.shipped()
+    assert len(elements) > 0
+    assert all(pattern for patterns in elements.patterns.values() for pattern in patterns)
+
+
+def test_grounded_model_uses_conduct_patterns(tmp_path):
+    texts = ArticleTexts(_small_store(tmp_path))
+    model = create_model("grounded", statute_weight=0.0, statute_examples=False, element_weight=0.6)
+    model.fit(_cases(), extra_charges=["受贿"], article_texts=texts)
+    model.elements = ChargeElements({"受贿": ["利用职务上的便利.{0,30}收受.{0,10}财物"], "盗窃": ["窃取"]})
+    column = model.charge_vocab.index["受贿"]
+    probabilities = model.probabilities([BRIBERY_FACT, NEW_FACTS[0]])
+    assert probabilities.charges[0, column] == 0.6
+    assert probabilities.charges[1, column] < 0.6
+    # 盗窃 has five training cases, fewer than element_max_cases, so its pattern counts too.
+    assert probabilities.charges[1, model.charge_vocab.index["盗窃"]] >= 0.6
+    charges = {charge["name"]: charge for charge in model.predict([BRIBERY_FACT], article_texts=False)[0].charges}
+    assert charges["受贿"]["evidence"][0] == "利用职务上的便利，为他人承揽工程谋取利益，非法收受他人财物"
+
+    model.save(tmp_path / "with-elements")
+    loaded = load_model(tmp_path / "with-elements")
+    assert loaded.elements.patterns == {"受贿": ["利用职务上的便利.{0,30}收受.{0,10}财物"], "盗窃": ["窃取"]}
+    np.testing.assert_array_equal(loaded.probabilities([BRIBERY_FACT]).charges,
+                                  model.probabilities([BRIBERY_FACT]).charges)
+
+    capped = create_model("grounded", statute_weight=0.0, statute_examples=False, element_max_cases=5)
+    capped.fit(_cases(), article_texts=texts)
+    capped.elements = ChargeElements({"盗窃": ["窃取"]})
+    assert capped.element_scores([NEW_FACTS[0]]).sum() == 0.0
 
 
 def test_threshold_objective_is_cail_score():

@@ -13,6 +13,10 @@ The statute score replaces the supervised one only where it is higher, and only
 for charges with fewer than ``low_data`` training cases. Charges without any
 training case take their article from the statute link.
 
+A third score comes from the conduct patterns of ``tianping.prediction.elements``:
+``element_weight`` when the fact describes the conduct that defines a charge
+with fewer than ``element_max_cases`` training cases.
+
 The supervised heads also train on one statute example per charge: the text of
 the charge's article, labelled with the charge and the article. It is never
 held out for calibration, and it gives charges without training cases a
@@ -30,6 +34,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from tianping.datasets.records import Case, normalize_charge
+from tianping.prediction.elements import ChargeElements
 from tianping.prediction.grounding import ArticleTexts, name_bigrams
 from tianping.prediction.model import TfidfModel, register_kind
 
@@ -83,10 +88,12 @@ class GroundedModel(TfidfModel):
     kind = "grounded"
 
     def __init__(self, *, statute_weight: float = 0.3, low_data: int = 5, statute_examples: bool = True,
-                 **settings):
+                 element_weight: float = 0.5, element_max_cases: int = 20, **settings):
         super().__init__(**settings)
         self.settings.update({"statute_weight": statute_weight, "low_data": low_data,
-                              "statute_examples": statute_examples})
+                              "statute_examples": statute_examples, "element_weight": element_weight,
+                              "element_max_cases": element_max_cases})
+        self.elements = ChargeElements({})
         # Per charge: the linked article number, 0 when none.
         self.charge_statute_article = np.zeros(0, dtype=np.int32)
         self.statute_numbers = np.zeros(0, dtype=np.int32)
@@ -99,6 +106,8 @@ class GroundedModel(TfidfModel):
         if not texts:
             logger.warning("no Criminal Law text in the statute store; the grounded model adds nothing")
         self._statute_texts = texts
+        if self.settings["element_weight"] > 0:
+            self.elements = ChargeElements.shipped()
         linked = [link_charge_to_article(name, texts) for name in extra_charges]
         extra_articles = list(extra_articles) + [number for number in linked if number]
         return super().fit(train, valid, progress_factory, extra_charges=extra_charges,
@@ -173,16 +182,42 @@ class GroundedModel(TfidfModel):
             scores[row, linked] = 0.5
         return scores
 
+    def element_scores(self, facts: Sequence[str]) -> np.ndarray:
+        """Return 1 where a fact describes the conduct of a charge with few training cases, else 0."""
+        scores = np.zeros((len(facts), len(self.charge_vocab)))
+        if not len(self.elements):
+            return scores
+        limit = self.settings["element_max_cases"]
+        columns = [column for column, label in enumerate(self.charge_vocab.labels)
+                   if self.charge_vocab.counts.get(label, 0) < limit]
+        for row, fact in enumerate(facts):
+            for column in columns:
+                if self.elements.match(fact, self.charge_vocab.labels[column]) is not None:
+                    scores[row, column] = 1.0
+        return scores
+
+    def charge_evidence(self, fact: str, X, row: int, label: int, count: int) -> list[str]:
+        """Return the n-gram evidence, led by the text that matched the charge's conduct pattern."""
+        evidence = super().charge_evidence(fact, X, row, label, count)
+        if not count or self.settings["element_weight"] == 0:
+            return evidence
+        name = self.charge_vocab.labels[label]
+        if self.charge_vocab.counts.get(name, 0) >= self.settings["element_max_cases"]:
+            return evidence
+        matched = self.elements.match(fact, name)
+        return ([matched] + evidence)[:count] if matched else evidence
+
     def _charge_probabilities(self, X, facts: Sequence[str]) -> np.ndarray:
         supervised = self.charge_head.probabilities(X)
-        weight = self.settings["statute_weight"]
-        if weight == 0:
-            return supervised
-        counts = np.array([self.charge_vocab.counts.get(label, 0) for label in self.charge_vocab.labels])
-        low_data = counts < self.settings["low_data"]
-        grounded = weight * self.statute_scores(X, facts, supervised)
         combined = supervised.copy()
-        combined[:, low_data] = np.maximum(supervised[:, low_data], grounded[:, low_data])
+        weight = self.settings["statute_weight"]
+        if weight > 0:
+            counts = np.array([self.charge_vocab.counts.get(label, 0) for label in self.charge_vocab.labels])
+            low_data = counts < self.settings["low_data"]
+            grounded = weight * self.statute_scores(X, facts, supervised)
+            combined[:, low_data] = np.maximum(supervised[:, low_data], grounded[:, low_data])
+        if self.settings["element_weight"] > 0:
+            combined = np.maximum(combined, self.settings["element_weight"] * self.element_scores(facts))
         return combined
 
     def _state(self):
@@ -193,6 +228,7 @@ class GroundedModel(TfidfModel):
                        "statute_data": matrix.data, "statute_indices": matrix.indices,
                        "statute_indptr": matrix.indptr})
         meta["statute_shape"] = list(matrix.shape)
+        meta["charge_elements"] = self.elements.patterns
         return meta, arrays
 
     def _restore(self, meta, arrays):
@@ -202,6 +238,8 @@ class GroundedModel(TfidfModel):
         self.statute_matrix = sp.csr_matrix(
             (arrays["statute_data"], arrays["statute_indices"], arrays["statute_indptr"]),
             shape=tuple(meta["statute_shape"]))
+        # Models saved before conduct patterns existed have none.
+        self.elements = ChargeElements(meta.get("charge_elements", {}))
 
 
 register_kind(GroundedModel)

@@ -297,7 +297,7 @@ class JudgmentModel:
             confidence = float(self.charge_head.confidence(np.array([charge_row.max()]))[0])
             predicted_charges = [
                 {"name": self.charge_vocab.labels[i], "probability": round(float(charge_row[i]), 4),
-                 "evidence": self.evidence(probabilities.features, row, "charges", i, evidence)}
+                 "evidence": self.charge_evidence(fact, probabilities.features, row, i, evidence)}
                 for i in charge_sets[row]
             ]
             predicted_articles = [
@@ -343,6 +343,10 @@ class JudgmentModel:
         if notes:
             entry["note"] = "；".join(notes)
         return entry
+
+    def charge_evidence(self, fact: str, X, row: int, label: int, count: int) -> list[str]:
+        """Return what drove charge ``label`` for this case: by default its n-gram evidence."""
+        return self.evidence(X, row, "charges", label, count)
 
     def evidence(self, X, row: int, kind: str, label: int, count: int) -> list[str]:
         """Return the n-grams that raised this label's score most for this case (TF-IDF models)."""

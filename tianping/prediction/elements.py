@@ -1,0 +1,61 @@
+"""Conduct patterns of criminal charges, written from the Criminal Law's definitions.
+
+CAIL2018 facts mask the charge names (构成××罪), so a charge with few training
+cases is recognised by the conduct that its article defines: 利用职务上的便利，
+收受他人财物 for 受贿, 以要挟……索取 for 敲诈勒索. Each pattern is a regular
+expression over the fact text with bounded gaps. The shipped list
+(``charge_elements.json``) was written from the statute wording and kept only
+where the pattern rarely matches training cases of other charges.
+
+A model stores the patterns it was trained with, so its predictions do not
+change when the shipped list does.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from importlib import resources
+
+from tianping.datasets.records import normalize_charge
+from tianping.errors import InvalidInputError
+
+# Longest pattern accepted, so that a pattern file cannot make matching slow.
+MAX_PATTERN_CHARS = 300
+
+
+class ChargeElements:
+    """Regular expressions per charge; a fact supports a charge when one of its patterns matches."""
+
+    def __init__(self, patterns: dict[str, list[str]]):
+        self.patterns = {normalize_charge(name): list(regexes) for name, regexes in patterns.items() if regexes}
+        self._compiled: dict[str, list[re.Pattern]] = {}
+        for name, regexes in self.patterns.items():
+            compiled = []
+            for regex in regexes:
+                if len(regex) > MAX_PATTERN_CHARS:
+                    raise InvalidInputError(f"罪名 {name} 的要件模式过长：{len(regex)} 个字符",
+                                            hint=f"每个模式不超过 {MAX_PATTERN_CHARS} 个字符")
+                try:
+                    compiled.append(re.compile(regex))
+                except re.error as exc:
+                    raise InvalidInputError(f"罪名 {name} 的要件模式无效：{regex!r}（{exc.msg}）",
+                                            hint="请按 Python 正则表达式语法修改") from None
+            self._compiled[name] = compiled
+
+    @classmethod
+    def shipped(cls) -> ChargeElements:
+        """Return the patterns shipped with tianping."""
+        text = resources.files("tianping.prediction").joinpath("charge_elements.json").read_text(encoding="utf-8")
+        return cls(json.loads(text)["charges"])
+
+    def __len__(self) -> int:
+        return len(self.patterns)
+
+    def match(self, fact: str, name: str) -> str | None:
+        """Return the text in ``fact`` that shows the conduct of charge ``name``, or None."""
+        for pattern in self._compiled.get(normalize_charge(name), ()):
+            found = pattern.search(fact)
+            if found:
+                return found.group(0)
+        return None
