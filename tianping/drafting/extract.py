@@ -406,7 +406,7 @@ def _extract_dates(schema: TemplateSchema, text: str, data: dict, names: set[str
             dates_in_span = [_iso(match) for match in _DATE.finditer(span.group(0))]
             data["start_date"], data["end_date"] = dates_in_span[0], dates_in_span[1]
         else:
-            # 借给…于2024年3月1日 names the lending before the date, 于2024年3月1日借给 after it.
+            # The lending verb comes before the date (借款期限自2024年3月1日) or right after it (于2024年3月1日借给).
             start = (near(r"借款期限自|自|从|出借|借给|交付", before=8, after=0)
                      or near(r"^\s*(?:借给|出借|交付|转账|支付)", before=0, after=6))
             end = near(r"归还|还清|还款|到期|届满", before=0, after=8) or near(r"至|到", before=3, after=0)

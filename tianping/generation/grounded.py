@@ -25,7 +25,7 @@ DISCLAIMER = "以上内容为法律信息，不构成法律意见；具体案件
 MIN_SUPPORT = 0.08
 # Answers below this confidence carry a note asking the reader to check the articles.
 LOW_CONFIDENCE = 0.3
-# How closely (difflib ratio) a successor article must restate a repealed article before it replaces the citation.
+# Minimum difflib ratio between a repealed article and the successor article that replaces its citation.
 MIN_RESTATEMENT_SIMILARITY = 0.6
 _EVENT_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月(?:\s*(\d{1,2})\s*日)?")
 _SENTENCE_END = re.compile(r"(?<=[。；！？])")
@@ -346,8 +346,8 @@ def summary_sources(sources: list[dict], count: int, per_law: int = 2, min_share
 
     An article of another law is taken in place of a further article of a law
     that already has ``per_law`` of them, when its score is at least
-    ``min_share`` of the best score. So 醉酒驾驶机动车 is answered from the
-    Criminal Law beside two articles of the Road Traffic Safety Law.
+    ``min_share`` of the best score. So the extract for 醉酒驾驶机动车怎么处罚
+    quotes the Criminal Law beside two articles of the Road Traffic Safety Law.
     """
     best = sources[0]["score"] if sources else 0.0
     chosen: list[dict] = []

@@ -20,7 +20,7 @@ from importlib import resources
 from tianping.datasets.records import normalize_charge
 from tianping.errors import InvalidInputError
 
-# Longest pattern accepted, so that a pattern file cannot make matching slow.
+# Maximum length of one pattern in characters.
 MAX_PATTERN_CHARS = 300
 
 
