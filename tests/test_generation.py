@@ -309,6 +309,22 @@ def test_consultation_remembers_facts(searcher, tmp_path):
     assert conversations.list() == []
 
 
+def test_follow_up_searches_with_previous_question(searcher, tmp_path):
+    consultation = Consultation(GroundedAnswerer(searcher), ConversationStore(tmp_path / "c.sqlite3"))
+    consultation.ask("醉酒驾驶机动车怎么处罚")
+    follow_up = consultation.ask("五年内还能再取得驾驶证吗")
+    assert follow_up["sources"][0]["article"] == "第九十一条"
+    assert "醉酒" in follow_up["sources"][0]["matched_terms"]
+
+
+def test_sums_and_dates_left_out_of_search(searcher):
+    result = GroundedAnswerer(searcher).answer("2023年5月醉酒驾驶机动车，被罚款二千元怎么办").to_dict()
+    terms = {term for hit in result["sources"] for term in hit["matched_terms"]}
+    assert "醉酒" in terms
+    assert not terms & {"二千元", "2023", "二千"}
+    assert result["date"] == "2023-05-01"
+
+
 def test_cli_ask_llm_json(tmp_path, isolated_home, llm):
     runner = CliRunner()
     from lawtexts import ROAD_TRAFFIC_LAW, write_law

@@ -70,7 +70,7 @@ def search(query: str, top_k: int = 10, date: str | None = None, law: str | None
 
 
 def ask(question: str, top_k: int = 5, date: str | None = None, mode: str = "hybrid", backend=None,
-        store: StatuteStore | None = None, searcher=None, context: str = "",
+        store: StatuteStore | None = None, searcher=None, context: str = "", topic: str = "",
         mask_personal_data: bool | None = None) -> dict:
     """Answer a question: the ranked articles (``hits``) plus a grounded answer with verified citations."""
     from tianping.generation import GroundedAnswerer
@@ -80,7 +80,7 @@ def ask(question: str, top_k: int = 5, date: str | None = None, mode: str = "hyb
     searcher = searcher or LegalSearch(store)
     answer = GroundedAnswerer(_ModeSearch(searcher, mode), backend=backend, top_k=top_k,
                               mask_personal_data=mask_personal_data)
-    result = answer.answer(question, date=date, context=context).to_dict()
+    result = answer.answer(question, date=date, context=context, topic=topic).to_dict()
     hits = [{key: value for key, value in hit.items() if key != "source_id"} for hit in result["sources"]]
     return {"query": question, "hits": hits, **result}
 

@@ -138,7 +138,9 @@ class Consultation:
             self.conversation_id = self.conversations.create(question.strip() or "咨询")
         facts = self.conversations.require(self.conversation_id)["facts"]
         context = facts_context(facts)
-        result = self.answerer.answer(question, date=date, context=context).to_dict()
+        earlier = [turn.content for turn in self.conversations.turns(self.conversation_id) if turn.role == "user"]
+        topic = earlier[-1] if earlier else ""
+        result = self.answerer.answer(question, date=date, context=context, topic=topic).to_dict()
         result["conversation_id"] = self.conversation_id
         result["facts"] = merge_facts(facts, extract_facts(question))
         self.conversations.add_turn(self.conversation_id, "user", question)

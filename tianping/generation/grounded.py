@@ -30,6 +30,9 @@ MIN_RESTATEMENT_SIMILARITY = 0.6
 _EVENT_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月(?:\s*(\d{1,2})\s*日)?")
 _SENTENCE_END = re.compile(r"(?<=[。；！？])")
 _ITEM_START = re.compile(r"^（[一二三四五六七八九十]+）")
+# Sums and dates in a question, which the search leaves out: 五万元 matches fines of 五万元以上 in any law.
+_SUM_OR_DATE = re.compile(r"(?:人民币)?[0-9０-９.,，一二两三四五六七八九十百千万亿]+(?:万)?元|"
+                          r"\d{4}\s*年(?:\s*\d{1,2}\s*月)?(?:\s*\d{1,2}\s*日)?")
 # A sentence that instructs the assistant to drop its rules. It is removed from the retrieval query so it
 # cannot steer which articles are found.
 _INSTRUCTION = re.compile(
@@ -108,14 +111,20 @@ class GroundedAnswerer:
             mask_personal_data = bool(backend is not None and getattr(backend, "is_remote", False))
         self.mask_personal_data = mask_personal_data
 
-    def answer(self, question: str, date: str | None = None, context: str = "") -> GroundedAnswer:
-        """Answer ``question``; ``context`` holds facts from earlier turns of a conversation."""
+    def answer(self, question: str, date: str | None = None, context: str = "", topic: str = "") -> GroundedAnswer:
+        """Return the grounded answer to ``question``.
+
+        In a conversation, ``context`` holds the facts of earlier turns (parties,
+        sums, dates), which set the date of the events and go into the LLM
+        prompt, and ``topic`` holds the previous question, which the search
+        reads with this one. The search reads no facts and no sums or dates.
+        """
         self._retriever = "bm25"
-        result = self._answer(question, date, context)
+        result = self._answer(question, date, context, topic)
         result.retriever = self._retriever
         return result
 
-    def _answer(self, question: str, date: str | None, context: str) -> GroundedAnswer:
+    def _answer(self, question: str, date: str | None, context: str, topic: str) -> GroundedAnswer:
         question = (question or "").strip()
         if not question:
             raise InvalidInputError("问题为空", hint="请输入要咨询的法律问题")
@@ -132,7 +141,9 @@ class GroundedAnswerer:
             on_date, date_source = today(), "today"
 
         retrieval_question = strip_instructions(question) or question
-        query = f"{context} {retrieval_question}".strip() if context else retrieval_question
+        topic = strip_instructions(topic) if topic else ""
+        query = f"{topic} {retrieval_question}".strip() if topic else retrieval_question
+        query = _SUM_OR_DATE.sub(" ", query).strip() or query
         result = self.searcher.search(query[-config.MAX_QUERY_CHARS:], top_k=self.top_k,
                                       filters=SearchFilters(date=on_date))
         self._retriever = result.mode

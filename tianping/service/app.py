@@ -209,9 +209,9 @@ def _add_openai_routes(app: FastAPI, state: ServiceState) -> None:
               responses={**stream_response, **error_responses(400, 404, 422, 503, *GUARDED_ERRORS)},
               summary="Grounded, citation-checked chat completion (OpenAI API)")
     async def chat_completions(request: Request, body: ChatCompletionRequest):
-        question, context = openai_compat.question_and_context(body)
-        result = await state.run(lambda searcher: api.ask(question, context=context, backend=state.backend,
-                                                          searcher=searcher))
+        question, context, topic = openai_compat.question_and_context(body)
+        result = await state.run(lambda searcher: api.ask(question, context=context, topic=topic,
+                                                          backend=state.backend, searcher=searcher))
         request.state.sources = _article_sources(result["sources"])
         if body.stream:
             return StreamingResponse(openai_compat.completion_chunks(question, result),

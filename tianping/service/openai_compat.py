@@ -27,8 +27,9 @@ def message_text(message: ChatMessage) -> str:
     return "".join(part.text or "" for part in message.content if part.type == "text")
 
 
-def question_and_context(request: ChatCompletionRequest) -> tuple[str, str]:
-    """Return the last user message as the question, and the facts of earlier user messages as context."""
+def question_and_context(request: ChatCompletionRequest) -> tuple[str, str, str]:
+    """Return the last user message as the question, the facts of earlier user messages as context,
+    and the user message before the question as its topic."""
     if request.model != MODEL_ID:
         raise NotFoundError(f"未知的模型：{request.model}", hint=f"可用的模型：{MODEL_ID}（见 /v1/models）")
     user_texts = [message_text(message).strip() for message in request.messages if message.role == "user"]
@@ -38,7 +39,8 @@ def question_and_context(request: ChatCompletionRequest) -> tuple[str, str]:
     facts: dict[str, list[str]] = {}
     for text in user_texts[:-1]:
         facts = merge_facts(facts, extract_facts(text))
-    return user_texts[-1], facts_context(facts)
+    topic = user_texts[-2] if len(user_texts) > 1 else ""
+    return user_texts[-1], facts_context(facts), topic
 
 
 def assistant_content(result: dict) -> str:
