@@ -122,6 +122,32 @@ def test_docx_round_trip_keeps_runs(tmp_path):
     assert docx.Document(source).paragraphs[0].text == "被害人李娜于当日报警，电话13912345678。"
 
 
+@pytest.mark.parametrize(("source_name", "out_name", "hint"), [
+    ("judgment.docx", "masked.txt", "masked.docx"),
+    ("judgment.txt", "masked.docx", "masked.txt"),
+])
+def test_output_suffix_must_match_format(tmp_path, source_name, out_name, hint):
+    source = tmp_path / source_name
+    if source_name.endswith(".docx"):
+        make_docx(source)
+    else:
+        source.write_text(JUDGMENT, encoding="utf-8")
+    out = tmp_path / out_name
+    result = run("anonymize", str(source), "--out", str(out))
+    assert result.exit_code == 2
+    assert f"输出文件 {out_name} 的扩展名与输入格式" in result.stderr
+    assert f"请把输出文件命名为 {hint}" in result.stderr
+    assert not out.exists()
+
+
+def test_markdown_may_be_written_as_text(tmp_path):
+    source = tmp_path / "judgment.md"
+    source.write_text(JUDGMENT, encoding="utf-8")
+    out = tmp_path / "masked.txt"
+    assert run("anonymize", str(source), "--out", str(out)).exit_code == 0
+    assert out.read_text(encoding="utf-8") == MASKED
+
+
 def test_docx_needs_out(tmp_path):
     source = tmp_path / "judgment.docx"
     make_docx(source)

@@ -105,6 +105,11 @@ def _run_file(path: Path, anonymizer, options: _Options) -> None:
         destination = options.out_path / path.name if options.out_path.is_dir() else options.out_path
         if destination.resolve() == path.resolve():
             raise InvalidInputError(f"输出文件与输入文件相同：{path}", hint="如需覆盖原文件，请使用 --in-place")
+        # The output keeps the input's format, so a Word file written under .txt would not open as text.
+        if (fmt == "docx") != (destination.suffix.lower() == ".docx"):
+            raise InvalidInputError(
+                f"输出文件 {destination.name} 的扩展名与输入格式（{path.suffix or '无扩展名'}）不符",
+                hint=f"输出格式与输入相同，请把输出文件命名为 {destination.stem}{'.docx' if fmt == 'docx' else path.suffix or '.txt'}")
     elif fmt == "docx" and not options.dry_run:
         raise InvalidInputError(f".docx 文件不能输出到终端：{path}", hint="请用 --out 指定输出文件，或使用 --in-place")
     else:
