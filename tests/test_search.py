@@ -68,6 +68,13 @@ def test_citation_words_do_not_match_other_laws(searcher):
     assert "第一千一百六十五条" not in result.hits[0].matched_terms
 
 
+def test_cited_article_amended_later_still_first(searcher):
+    result = searcher.search("刑法第264条", mode="bm25", filters=SearchFilters(date="2022-01-01"))
+    assert top(result) == [("中华人民共和国刑法", "第二百六十四条")]
+    assert result.hits[0].article.effective_date == "2021-03-01"
+    assert "之后已被修改" in result.notes[0]
+
+
 def test_repealed_citation_in_query_noted(searcher):
     result = searcher.search("合同法第一百零七条 违约责任", mode="bm25", filters=SearchFilters(date="2022-03-01"))
     assert top(result)[0] == ("中华人民共和国民法典", "第五百七十七条")

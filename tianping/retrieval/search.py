@@ -218,10 +218,14 @@ class LegalSearch:
         return self._verifier.check_text(query, date)
 
     def _cited_rows(self, checks: list, date: str, mask: np.ndarray) -> list[int]:
-        """Return index rows of the articles that valid citations of the query name."""
+        """Return index rows of the cited articles that exist on the date.
+
+        A citation that fails only on its 款, 项, quote or a later amendment
+        still names an existing article, so that article is put first too.
+        """
         rows = []
         for check in checks:
-            if not check.valid or check.article_text is None:
+            if check.article_text is None:
                 continue
             law = self.store.find_law(check.citation.law)
             version = self.store.version_on(law.id, date)
