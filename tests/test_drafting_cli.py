@@ -256,3 +256,12 @@ def test_pdf_without_libreoffice_names_system_install(run, tmp_path, monkeypatch
     assert "pip install" not in result.output
     assert not out.exists()
     assert list(tmp_path.glob("complaint*")) == []
+
+
+def test_facts_file_name_that_does_not_exist(run, tmp_path):
+    out = tmp_path / "x.docx"
+    result = run("draft", "loan-contract", "--facts", tmp_path / "missing_facts.txt", "--out", out)
+    assert result.exit_code == 2
+    assert f"文件不存在：{tmp_path / 'missing_facts.txt'}" in result.output
+    assert "案情描述文本请直接写在引号中" in result.output
+    assert not out.exists()

@@ -82,6 +82,10 @@ def test_evidence_names_ngrams(tiny_model):
     assert charge["name"] == "诈骗"
     assert "骗取" in charge["evidence"]
     assert len(charge["evidence"]) == 5
+    drunk = tiny_model.predict(NEW_FACTS[2:3], article_texts=False)[0].charges[0]
+    assert drunk["name"] == "危险驾驶"
+    assert drunk["evidence"]
+    assert not any(char.isdigit() for ngram in drunk["evidence"] for char in ngram)
 
 
 def test_abstain_threshold(tiny_model):

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from lawtexts import build_store, write_law
+from lawtexts import CRIMINAL_LAW_2020, build_store, write_law
 from tianping.errors import InvalidInputError, NotFoundError
 from tianping.retrieval import ArticleIndex, LegalSearch, SearchFilters
 from tianping.retrieval.search import RRF_K, _fuse
@@ -73,6 +73,15 @@ def test_cited_article_amended_later_still_first(searcher):
     assert top(result) == [("中华人民共和国刑法", "第二百六十四条")]
     assert result.hits[0].article.effective_date == "2021-03-01"
     assert "之后已被修改" in result.notes[0]
+
+
+def test_citation_of_unstored_version_noted(searcher):
+    older = CRIMINAL_LAW_2020.replace("2021年3月1日 施行", "1997年10月1日 施行\n2021年3月1日 施行", 1)
+    import_source(searcher.store, str(write_law(searcher.store.path.parent, "criminal-1997.txt", older)),
+                  name="中华人民共和国刑法")
+    result = searcher.search("刑法第264条", mode="bm25", filters=SearchFilters(date="2010-01-01"))
+    assert result.hits == []
+    assert result.notes[0].startswith("查询中的“刑法第264条”无法核对：《中华人民共和国刑法》在 2010-01-01 有效，但本库没有当时的文本")
 
 
 def test_repealed_citation_in_query_noted(searcher):

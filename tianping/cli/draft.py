@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from tianping.cli.llm_options import llm_options
-from tianping.cli.output import emit_json
+from tianping.cli.output import emit_json, reject_missing_path
 from tianping.errors import InvalidInputError
 
 
@@ -147,6 +147,7 @@ def _read_facts(source: str) -> str:
         if path.stat().st_size > MAX_FACTS_CHARS * 4:
             raise InvalidInputError(f"案情描述文件过大：{path}", hint=f"案情描述上限为 {MAX_FACTS_CHARS} 字")
         return read_text(str(path))
+    reject_missing_path(source, "案情描述")
     return source
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
+from pathlib import Path
 
 import click
 
@@ -62,3 +64,20 @@ def require_text(value: str, what: str) -> str:
     if not value or not value.strip():
         raise InvalidInputError(f"{what}为空", hint=f"请提供非空的{what}")
     return value.strip()
+
+
+# A SOURCE with one of these endings and no Chinese in it names a file, not a text.
+_FILE_SUFFIXES = (".txt", ".jsonl", ".json", ".csv", ".md", ".docx")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def reject_missing_path(source: str, what: str) -> None:
+    """Raise when SOURCE, given as text or a file, is a directory or a file name that does not exist."""
+    try:
+        is_dir = Path(source).is_dir()
+    except (OSError, ValueError):
+        is_dir = False
+    if is_dir:
+        raise InvalidInputError(f"{source} 是目录，不是{what}文件", hint=f"请给出文件路径、{what}文本或 -（标准输入）")
+    if not _CJK.search(source) and source.lower().endswith(_FILE_SUFFIXES):
+        raise InvalidInputError(f"文件不存在：{source}", hint=f"请检查路径；{what}文本请直接写在引号中")

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import click
 
-from tianping.cli.output import emit_json, progress_factory, read_input, require_text
+from tianping.cli.output import emit_json, progress_factory, read_input, reject_missing_path, require_text
 from tianping.errors import InvalidInputError
 
 MODEL_CHOICES = ("tfidf", "grounded", "embed", "finetune")
@@ -246,7 +245,7 @@ def register(cli: click.Group) -> None:
         if source is not None and not source.strip():
             fact = source
         elif source and source != "-" and not source_is_file:
-            _reject_missing_path(source)
+            reject_missing_path(source, "案情事实")
             fact = source
         else:
             fact = read_input(source)
@@ -266,23 +265,6 @@ def _is_file(source: str | None) -> bool:
         return Path(source).is_file()
     except (OSError, ValueError):
         return False
-
-
-# A SOURCE with one of these endings and no Chinese in it names a file, not a fact.
-_FILE_SUFFIXES = (".txt", ".jsonl", ".json", ".csv", ".md")
-_CJK = re.compile(r"[\u3400-\u9fff]")
-
-
-def _reject_missing_path(source: str) -> None:
-    """Raise when SOURCE is a directory or looks like a file name that does not exist."""
-    try:
-        is_dir = Path(source).is_dir()
-    except (OSError, ValueError):
-        is_dir = False
-    if is_dir:
-        raise InvalidInputError(f"{source} 是目录，不是案情事实文件", hint="请给出文件路径、案情事实文本或 -（标准输入）")
-    if not _CJK.search(source) and source.lower().endswith(_FILE_SUFFIXES):
-        raise InvalidInputError(f"文件不存在：{source}", hint="请检查路径；案情事实文本请直接写在引号中")
 
 
 def _predict_lines(model, path: str, abstain_below, texts) -> None:

@@ -364,7 +364,8 @@ class JudgmentModel:
             if contributions[position] <= 0 or len(chosen) >= count:
                 break
             name = names[features.indices[position]]
-            if len(name.strip()) >= 2 and name not in chosen:
+            # Digits come from dates and sums (19, 9年), which explain nothing to a reader.
+            if len(name.strip()) >= 2 and not any(char.isdigit() for char in name) and name not in chosen:
                 chosen.append(name)
         return chosen
 

@@ -160,6 +160,8 @@ class LegalSearch:
         for check in checks:
             if not check.valid:
                 notes.append(f"查询中的“{check.citation.text}”未通过核验：{check.message}")
+            elif check.reason == "unchecked_article":
+                notes.append(f"查询中的“{check.citation.text}”无法核对：{check.message}")
         # The words of a citation (第一百零七条) match that article number in every law, so the text
         # retrievers see the query without its citations, and the cited articles come first instead.
         text_query = _without_citations(query, checks)
