@@ -35,5 +35,5 @@ def test_yaml_keeps_dates_as_written_text():
 def test_yaml_error_names_line_and_column_without_english():
     with pytest.raises(InvalidInputError) as error:
         load_yaml("a: [1, 2\nb: c\n", "d.yaml")
-    assert error.value.message == "YAML 格式错误：d.yaml 第 2 行第 2 列无法解析"
+    assert error.value.message == "YAML 格式错误：d.yaml 第 2 行第 2 列无法解析（问题始于第 1 行第 4 列）"
     assert "expected" not in error.value.message

@@ -45,7 +45,12 @@ def yaml_problem(exc) -> str:
     mark = getattr(exc, "problem_mark", None)
     if mark is None:
         return "无法解析"
-    return f"第 {mark.line + 1} 行第 {mark.column + 1} 列无法解析"
+    place = f"第 {mark.line + 1} 行第 {mark.column + 1} 列无法解析"
+    # The parser reports where it gave up. An unclosed [ or { starts earlier, at the context mark.
+    start = getattr(exc, "context_mark", None)
+    if start is not None and (start.line, start.column) != (mark.line, mark.column):
+        place += f"（问题始于第 {start.line + 1} 行第 {start.column + 1} 列）"
+    return place
 
 
 def _text_date_loader(yaml):
