@@ -390,6 +390,19 @@ def test_data_overrides_extraction(store, tmp_path):
     assert "人民币陆万元整（¥60,000.00）" in docx_text(tmp_path / "loan.docx")
 
 
+def test_data_party_fills_in_extracted_party(store, tmp_path):
+    text = ("出借人张明远，男，1985年6月12日出生，汉族，住北京市海淀区清河路88号，公民身份号码110108198506121239，电话13800001111。"
+            "借款人李晓梅，女，1990年3月5日出生，住上海市黄浦区南京东路100号，公民身份号码310104199003052047，电话13700003333。"
+            "张明远借给李晓梅5万元，用于装修，借款期限自2024年3月1日起至2025年2月28日止。")
+    data = {"借款人（乙方）": {"ethnicity": "汉族", "phone": "13700004444"}, "court": "北京市海淀区人民法院"}
+    result = draft("loan-contract", facts=text, data=data, out=tmp_path / "loan.docx", store=store)
+    assert result.written
+    body = docx_text(tmp_path / "loan.docx")
+    assert "李晓梅，女，1990年3月5日出生，汉族，住上海市黄浦区南京东路100号" in body
+    assert "13700004444" in body
+    assert "13700003333" not in body
+
+
 # User templates ---------------------------------------------------------------
 
 def _user_template(folder: Path, body: list[str], schema: dict, name: str = "notice") -> Path:

@@ -107,7 +107,8 @@ def fill_command(template, data_path, facts_source, out_path, markdown_path, rep
     """Fill TEMPLATE from --data and/or --facts, check it, and write --out when every check passes.
 
     Without --out, only the checks run and a Markdown preview is printed. With
-    --data and --facts together, values in the data file win over extracted ones.
+    --data and --facts together, values in the data file win over extracted ones,
+    and a party given in both is merged item by item.
     Exits with status 1 when a check fails; no output file is written then.
     """
     from tianping.drafting import draft

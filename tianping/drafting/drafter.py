@@ -139,8 +139,13 @@ def draft(template_name: str, data: dict | None = None, facts: str | None = None
     if facts is not None:
         result.extraction = extract(schema, facts)
         merged.update(result.extraction.data)
-    if data:
-        merged.update(data)
+    for key, value in (data or {}).items():
+        name = schema.key_for(str(key)) or key
+        extracted = merged.pop(name, None)
+        if isinstance(extracted, dict) and isinstance(value, dict):
+            # A party in the data file fills in or corrects the party taken from the facts.
+            value = {**extracted, **value}
+        merged[key] = value
     if facts is None and not data:
         raise InvalidInputError("没有提供文书内容", hint="请用 --data 给出数据文件，或用 --facts 给出案情描述")
 
