@@ -125,11 +125,15 @@ def test_docx_round_trip_keeps_runs(tmp_path):
 @pytest.mark.parametrize(("source_name", "out_name", "hint"), [
     ("judgment.docx", "masked.txt", "masked.docx"),
     ("judgment.txt", "masked.docx", "masked.txt"),
+    ("cases.jsonl", "masked.txt", "masked.jsonl"),
+    ("judgment.md", "masked.jsonl", "masked.md"),
 ])
 def test_output_suffix_must_match_format(tmp_path, source_name, out_name, hint):
     source = tmp_path / source_name
     if source_name.endswith(".docx"):
         make_docx(source)
+    elif source_name.endswith(".jsonl"):
+        source.write_text(json.dumps({"fact": JUDGMENT}, ensure_ascii=False) + "\n", encoding="utf-8")
     else:
         source.write_text(JUDGMENT, encoding="utf-8")
     out = tmp_path / out_name

@@ -106,10 +106,10 @@ def _run_file(path: Path, anonymizer, options: _Options) -> None:
         if destination.resolve() == path.resolve():
             raise InvalidInputError(f"输出文件与输入文件相同：{path}", hint="如需覆盖原文件，请使用 --in-place")
         # The output keeps the input's format, so a Word file written under .txt would not open as text.
-        if (fmt == "docx") != (destination.suffix.lower() == ".docx"):
+        if _format_family(fmt) != _format_family(destination.suffix.lower().lstrip(".")):
             raise InvalidInputError(
-                f"输出文件 {destination.name} 的扩展名与输入格式（{path.suffix or '无扩展名'}）不符",
-                hint=f"输出格式与输入相同，请把输出文件命名为 {destination.stem}{'.docx' if fmt == 'docx' else path.suffix or '.txt'}")
+                f"输出文件 {destination.name} 的扩展名与输入格式（{path.suffix}）不符",
+                hint=f"输出格式与输入相同，请把输出文件命名为 {destination.stem}{path.suffix}")
     elif fmt == "docx" and not options.dry_run:
         raise InvalidInputError(f".docx 文件不能输出到终端：{path}", hint="请用 --out 指定输出文件，或使用 --in-place")
     else:
@@ -117,6 +117,11 @@ def _run_file(path: Path, anonymizer, options: _Options) -> None:
 
     result = mask_file(path, anonymizer, options.fields)
     _finish_single(str(path), result.documents, result.output, options, destination)
+
+
+def _format_family(suffix: str) -> str:
+    """Return the kind of content a suffix stands for: docx, jsonl, or plain text (txt, md and any other)."""
+    return suffix if suffix in ("docx", "jsonl") else "text"
 
 
 def _finish_single(name: str, documents, output: bytes, options: _Options, destination: Path | None) -> None:
