@@ -51,6 +51,13 @@ def check_resident_id(number: str) -> str | None:
     return None
 
 
+def id_birth_date_and_gender(number: str) -> tuple[_dt.date, str]:
+    """Return the birth date (digits 7–14) and gender (digit 17: odd 男, even 女) of a valid resident ID."""
+    value = number.strip().upper()
+    birth = _dt.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
+    return birth, "男" if int(value[16]) % 2 else "女"
+
+
 def id_check_char(first17: str) -> str:
     """Return the ISO 7064 MOD 11-2 check character for the first 17 digits of a resident ID."""
     total = sum(int(digit) * weight for digit, weight in zip(first17, _ID_WEIGHTS))
@@ -109,13 +116,11 @@ def _check_party_id(where: str, label: str, party: dict) -> list[Problem]:
         return [Problem("invalid_id_number", f"{where}.id_number", f"{label} {who} 的公民身份号码 {number} 无效：{reason}",
                         "请对照身份证核对号码；号码正确时第 18 位校验码按 GB 11643 计算")]
     problems = []
-    value = str(number).upper()
-    birth = _dt.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
+    birth, gender = id_birth_date_and_gender(str(number))
     if isinstance(party.get("birth_date"), _dt.date) and party["birth_date"] != birth:
         problems.append(Problem("id_number_mismatch", f"{where}.birth_date",
                                 f"{label} {who} 的出生日期 {text_date(party['birth_date'])} 与公民身份号码中的 "
                                 f"{text_date(birth)} 不一致", "请核对出生日期或公民身份号码"))
-    gender = "男" if int(value[16]) % 2 else "女"
     if party.get("gender") in ("男", "女") and party["gender"] != gender:
         problems.append(Problem("id_number_mismatch", f"{where}.gender",
                                 f"{label} {who} 的性别“{party['gender']}”与公民身份号码（第 17 位表示{gender}性）不一致",

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from tianping.drafting.checks import check_resident_id
+from tianping.drafting.checks import check_resident_id, id_birth_date_and_gender
 from tianping.drafting.numerals import find_amounts, format_amount, to_date
 from tianping.drafting.schema import FieldSpec, TemplateSchema
 from tianping.errors import InvalidInputError
@@ -189,12 +189,13 @@ def _find_parties(text: str, party_fields: list[FieldSpec]) -> dict[str, list[di
 
 
 def _details_from_id(party: dict) -> None:
-    """Fill a missing birth date and gender from a valid resident ID number (digits 7–14 and 17)."""
+    """Fill a missing birth date and gender from a valid resident ID number."""
     number = party.get("id_number")
     if not number or check_resident_id(number) is not None:
         return
-    party.setdefault("birth_date", f"{number[6:10]}-{number[10:12]}-{number[12:14]}")
-    party.setdefault("gender", "男" if int(number[16]) % 2 else "女")
+    birth, gender = id_birth_date_and_gender(number)
+    party.setdefault("birth_date", birth.isoformat())
+    party.setdefault("gender", gender)
 
 
 def _details_elsewhere(text: str, party: dict) -> None:

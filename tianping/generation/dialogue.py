@@ -13,8 +13,9 @@ from pathlib import Path
 from tianping import config
 from tianping.errors import NotFoundError
 
-_AMOUNT = re.compile(r"(?:人民币)?[0-9０-９.,，一二两三四五六七八九十百千万亿]+(?:万)?元")
-_DATE = re.compile(r"\d{4}\s*年(?:\s*\d{1,2}\s*月)?(?:\s*\d{1,2}\s*日)?")
+# Sums of money (五万元, 3000元) and dates (2023年5月) in a user's message.
+AMOUNT = re.compile(r"(?:人民币)?[0-9０-９.,，一二两三四五六七八九十百千万亿]+(?:万)?元")
+DATE = re.compile(r"\d{4}\s*年(?:\s*\d{1,2}\s*月)?(?:\s*\d{1,2}\s*日)?")
 # Parties: role words people use for themselves and others, and names already written as 张某 / 李某某.
 _PARTY = re.compile(r"朋友|同事|邻居|房东|租客|老板|公司|单位|丈夫|妻子|前夫|前妻|父亲|母亲|儿子|女儿|借款人|出借人|"
                     r"卖家|买家|商家|[\u4e00-\u9fff]某{1,2}")
@@ -24,8 +25,8 @@ def extract_facts(text: str) -> dict[str, list[str]]:
     """Return the parties, amounts and dates mentioned in a user's message."""
     return {
         "parties": sorted(set(_PARTY.findall(text))),
-        "amounts": sorted(set(_AMOUNT.findall(text))),
-        "dates": sorted(set(_DATE.findall(text))),
+        "amounts": sorted(set(AMOUNT.findall(text))),
+        "dates": sorted(set(DATE.findall(text))),
     }
 
 

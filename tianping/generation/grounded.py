@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from tianping import config
 from tianping.errors import InvalidInputError
 from tianping.generation.backends import BackendError
+from tianping.generation.dialogue import AMOUNT, DATE
 from tianping.retrieval import LegalSearch, SearchFilters
 from tianping.statutes.aliases import REPEALED_LAWS
 from tianping.statutes.store import check_date, today
@@ -31,8 +32,7 @@ _EVENT_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月(?:\s*(\d{1,2})\s*日)
 _SENTENCE_END = re.compile(r"(?<=[。；！？])")
 _ITEM_START = re.compile(r"^（[一二三四五六七八九十]+）")
 # Sums and dates in a question, which the search leaves out: 五万元 matches fines of 五万元以上 in any law.
-_SUM_OR_DATE = re.compile(r"(?:人民币)?[0-9０-９.,，一二两三四五六七八九十百千万亿]+(?:万)?元|"
-                          r"\d{4}\s*年(?:\s*\d{1,2}\s*月)?(?:\s*\d{1,2}\s*日)?")
+_SUM_OR_DATE = re.compile(f"{AMOUNT.pattern}|{DATE.pattern}")
 # A sentence that instructs the assistant to drop its rules. It is removed from the retrieval query so it
 # cannot steer which articles are found.
 _INSTRUCTION = re.compile(

@@ -182,14 +182,16 @@ class GroundedModel(TfidfModel):
             scores[row, linked] = 0.5
         return scores
 
+    def _uses_elements(self, label: str) -> bool:
+        """Return whether charge ``label`` is scored by its conduct patterns (it has few training cases)."""
+        return (self.settings["element_weight"] > 0
+                and self.charge_vocab.counts.get(label, 0) < self.settings["element_max_cases"])
+
     def element_scores(self, facts: Sequence[str]) -> np.ndarray:
         """Return 1 where a fact describes the conduct of a charge with few training cases, else 0."""
         scores = np.zeros((len(facts), len(self.charge_vocab)))
-        if not len(self.elements):
-            return scores
-        limit = self.settings["element_max_cases"]
         columns = [column for column, label in enumerate(self.charge_vocab.labels)
-                   if self.charge_vocab.counts.get(label, 0) < limit]
+                   if self._uses_elements(label) and normalize_charge(label) in self.elements.patterns]
         for row, fact in enumerate(facts):
             for column in columns:
                 if self.elements.match(fact, self.charge_vocab.labels[column]) is not None:
@@ -199,10 +201,8 @@ class GroundedModel(TfidfModel):
     def charge_evidence(self, fact: str, X, row: int, label: int, count: int) -> list[str]:
         """Return the n-gram evidence, led by the text that matched the charge's conduct pattern."""
         evidence = super().charge_evidence(fact, X, row, label, count)
-        if not count or self.settings["element_weight"] == 0:
-            return evidence
         name = self.charge_vocab.labels[label]
-        if self.charge_vocab.counts.get(name, 0) >= self.settings["element_max_cases"]:
+        if not count or not self._uses_elements(name):
             return evidence
         matched = self.elements.match(fact, name)
         return ([matched] + evidence)[:count] if matched else evidence
