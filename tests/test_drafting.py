@@ -362,7 +362,7 @@ def test_facts_over_limit():
         extract(resolve_template("civil-complaint").schema, "借" * (MAX_FACTS_CHARS + 1))
 
 
-def test_extract_birth_and_gender_from_id_and_lending_date():
+def test_extract_id_details_and_loan_start():
     text = ("出借人张明远（身份证号110108198506121239，电话13800001111）于2024年3月1日借给借款人李晓梅"
             "（身份证号310104199003052047）人民币5万元，约定2025年2月28日前归还。")
     result = extract(resolve_template("loan-contract").schema, text)

@@ -15,7 +15,7 @@ from tianping.text.structured import json_problem, load_json, load_yaml
     ("1 2", "JSON 格式错误：f.json 第 1 行第 3 列值后面还有多余的内容"),
     ('{\n  "a": 1,\n}', "JSON 格式错误：f.json 第 3 行第 1 列字段名应写在双引号中"),
 ])
-def test_json_errors_name_line_column_and_problem_in_chinese(text, message):
+def test_json_errors_in_chinese(text, message):
     with pytest.raises(InvalidInputError) as error:
         load_json(text, "f.json")
     assert error.value.message == message

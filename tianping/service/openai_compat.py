@@ -28,8 +28,11 @@ def message_text(message: ChatMessage) -> str:
 
 
 def question_and_context(request: ChatCompletionRequest) -> tuple[str, str, str]:
-    """Return the last user message as the question, the facts of earlier user messages as context,
-    and the user message before the question as its topic."""
+    """Return the question, the context and the topic of a chat completion request.
+
+    The question is the last user message, the context the facts of earlier
+    user messages, and the topic the user message before the question.
+    """
     if request.model != MODEL_ID:
         raise NotFoundError(f"未知的模型：{request.model}", hint=f"可用的模型：{MODEL_ID}（见 /v1/models）")
     user_texts = [message_text(message).strip() for message in request.messages if message.role == "user"]
