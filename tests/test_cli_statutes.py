@@ -169,12 +169,24 @@ def test_ask_imports_default_store_on_first_use(isolated_home):
     assert ("中华人民共和国道路交通安全法", "第九十一条") in laws
     assert (isolated_home / "statutes.sqlite3").is_file()
 
+    # The default store has the Criminal Law of 2021 and Amendment XII (2024), which rewrote Article 390.
+    result = CliRunner().invoke(cli, ["ask", "行贿罪怎么处罚", "--json"])
+    hit = next(hit for hit in json.loads(result.output)["hits"] if hit["article"] == "第三百九十条")
+    assert hit["text"].startswith("对犯行贿罪的，处三年以下有期徒刑或者拘役，并处罚金；")
+    assert (hit["status"], hit["effective_date"]) == ("现行有效", "2024-03-01")
+    assert hit["outdated_by"]["act_article"] == "《中华人民共和国刑法修正案（十二）》条目五"
+    unchanged = json.loads(CliRunner().invoke(cli, ["laws", "show", "刑法", "264", "--json"]).output)
+    assert (unchanged["outdated_by"], unchanged["effective_date"]) == (None, "2021-03-01")
+    shown = CliRunner().invoke(cli, ["laws", "show", "刑法", "390", "--date", "2023-06-01"]).output
+    assert "处五年以下有期徒刑或者拘役" in shown and "注意" not in shown
+
 
 @pytest.mark.parametrize(("args", "fragment"), [
     (["frob"], "没有这个命令：frob"),
     (["ask"], "缺少参数 QUESTION"),
     (["laws", "list", "--status", "有效"], "选项 --status 的值无效：有效，可选值："),
     (["ask", "醉酒", "--mode", "magic"], "选项 --mode 的值无效：magic，可选值：hybrid、bm25、dense"),
+    (["laws", "search", "醉驾", "--top", "3"], "没有这个选项：--top，是不是要用 --top-k？"),
 ])
 def test_usage_errors_in_chinese(run, args, fragment):
     result = run(*args)

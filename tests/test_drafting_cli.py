@@ -1,3 +1,4 @@
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -265,3 +266,19 @@ def test_facts_file_name_that_does_not_exist(run, tmp_path):
     assert f"文件不存在：{tmp_path / 'missing_facts.txt'}" in result.output
     assert "案情描述文本请直接写在引号中" in result.output
     assert not out.exists()
+
+
+def test_missing_date_is_today_with_warning(run, tmp_path):
+    data = (SAMPLES / "civil-complaint.yaml").read_text(encoding="utf-8")
+    data_path = tmp_path / "data.yaml"
+    data_path.write_text(data.replace("date: 2024-05-20\n", ""), encoding="utf-8")
+    out = tmp_path / "out.docx"
+    result = run("draft", "civil-complaint", "--data", data_path, "--out", out, "--json")
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    today = dt.date.today().isoformat()
+    warnings = [problem for problem in payload["problems"] if problem["code"] == "date_defaulted"]
+    assert warnings == [{"code": "date_defaulted", "label": "日期未填写，已用今天", "field": "date",
+                         "message": f"未填写日期（date），已按今天 {today} 填写",
+                         "fix": "如需其他日期，请在数据文件中填写 date（例如 2024-03-01）", "severity": "warning"}]
+    assert out.exists()

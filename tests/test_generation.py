@@ -56,6 +56,14 @@ def test_retrieval_answer_without_llm(searcher):
     assert 0 < result["confidence"] <= 1
 
 
+def test_cited_article_is_the_answer(searcher):
+    result = GroundedAnswerer(searcher).answer("刑法第二百六十六条怎么规定的", date="2022-01-01").to_dict()
+    assert result["confidence"] == 1.0
+    assert result["answer"] == ("依照《中华人民共和国刑法》第二百六十六条：诈骗公私财物，数额较大的，"
+                                "处三年以下有期徒刑、拘役或者管制，并处或者单处罚金；［1］")
+    assert not any("置信度较低" in note for note in result["notes"])
+
+
 def _hit(rank, law, score, text="", article="第一条"):
     return {"rank": rank, "source_id": rank, "law": law, "score": score, "text": text, "article": article,
             "matched_terms": []}
@@ -83,6 +91,16 @@ def test_summary_item_keeps_list_introduction():
     assert extractive_summary("醉酒驾驶", [hit]) == (
         "依照《中华人民共和国刑法》第一百三十三条之一：在道路上驾驶机动车，有下列情形之一的，处拘役，并处罚金："
         "（二）醉酒驾驶机动车的；［1］")
+
+
+@pytest.mark.parametrize("per_source, expected", [
+    (1, "行为人明知是赃物而予以窝藏的，处三年以下有期徒刑；但是情节显著轻微、危害不大的，不认为是犯罪。"),
+    (2, "行为人明知是赃物而予以窝藏的，处三年以下有期徒刑；但是情节显著轻微、危害不大的，不认为是犯罪。"),
+])
+def test_summary_qualifier_keeps_sentence_it_qualifies(per_source, expected):
+    text = "行为人明知是赃物而予以窝藏的，处三年以下有期徒刑；但是情节显著轻微、危害不大的，不认为是犯罪。前款规定适用于单位。"
+    hit = dict(_hit(1, "示例法", 1.0, text, "第一条"), matched_terms=["情节显著轻微"])
+    assert extractive_summary("情节显著轻微", [hit], per_source=per_source) == f"依照《示例法》第一条：{expected}［1］"
 
 
 def test_unsupported_question_is_refused(searcher):
@@ -291,6 +309,18 @@ def test_strip_instructions():
 def test_extract_facts():
     facts = extract_facts("朋友张某2023年5月借我五万元，还欠李某某3000元")
     assert facts == {"parties": ["张某", "朋友", "李某某"], "amounts": ["3000元", "五万元"], "dates": ["2023年5月"]}
+
+
+@pytest.mark.parametrize("text, parties, amounts", [
+    ("我借给李四五万元", ["李四"], ["五万元"]),
+    ("张三欠我3000元，王五作证", ["张三", "王五"], ["3000元"]),
+    # A unit after the numeral makes it part of the sum.
+    ("欠李四万元", [], ["四万元"]),
+    ("借给李四十万元", [], ["四十万元"]),
+])
+def test_extract_facts_placeholder_names(text, parties, amounts):
+    facts = extract_facts(text)
+    assert (facts["parties"], facts["amounts"]) == (parties, amounts)
 
 
 def test_consultation_remembers_facts(searcher, tmp_path):

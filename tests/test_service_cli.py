@@ -85,7 +85,7 @@ def test_audit_export_json_lines(isolated_home, tmp_path):
 def test_serve_help_defaults_to_loopback():
     result = invoke("serve", "--help")
     assert result.exit_code == 0
-    assert "127.0.0.1" in result.output
+    assert "[默认：127.0.0.1]" in result.output
 
 
 def get(url, key=None):

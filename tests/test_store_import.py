@@ -203,3 +203,43 @@ def test_lawrefbook_import_on_real_files(default_store, real_data):
     assert interpretation is not None and interpretation.level == "司法解释"
     again = import_source(default_store, str(real_data / "lawrefbook"))
     assert again["added"] == 0
+
+
+@pytest.mark.parametrize(("instructions", "expected"), [
+    (['在刑法第一百六十五条中增加一款作为第二款，将该条修改为："国有公司、企业的董事……依照本法第三百八十三条的规定处罚。"',
+      '将刑法第三百八十七条第一款修改为：“国家机关、国有公司……”',
+      "在刑法第一百三十三条之一后增加一条，作为第一百三十三条之二：“对行驶中的公共交通工具的驾驶人员使用暴力……”",
+      "删去刑法第一百九十九条。",
+      "本修正案自2024年3月1日起施行。"],
+     {(165, 0), (387, 0), (133, 1), (133, 2), (199, 0)}),
+    # Each quoted paragraph opens with a quotation mark and only the last one closes.
+    (['将刑法第十七条修改为："已满十六周岁的人犯罪，应当负刑事责任。\n"已满十四周岁不满十六周岁的人，'
+      '犯故意杀人、故意伤害致人重伤或者死亡、强奸、抢劫……罪的，应当负刑事责任。\n"对依照前三款规定追究刑事责任的'
+      '不满十八周岁的人，应当从轻或者减轻处罚，依照本法第二百三十二条处罚。"'], {(17, 0)}),
+    # A quotation that runs on into the next row leaves its text in both rows. The
+    # article number inside it counts as changed, which errs on the side of a warning.
+    (['将刑法第三百九十条修改为："对犯行贿罪的，处三年以下有期徒刑', '依照第三百八十九条处罚。"'], {(390, 0), (389, 0)}),
+    (["将本法中的“劳动教养”修改为“社区矫正”。"], None),
+    (["将第十条修改为：“……”", "本决定自公布之日起施行。根据本决定作相应修改并对条文顺序作相应调整，重新公布。"], None),
+])
+def test_changed_articles_of_an_amending_act(instructions, expected):
+    from tianping.statutes.store import _changed_articles
+
+    assert _changed_articles(instructions) == (frozenset(expected) if expected is not None else None)
+
+
+@pytest.mark.parametrize(("instruction", "article", "expected"), [
+    ('将刑法第九条修改为："新的第一款。\n"新的第二款。"', (9, 0), "新的第一款。\n新的第二款。"),
+    # A paragraph is replaced together with its items; the other paragraphs stay.
+    ("将刑法第九条第一款修改为：“有下列情形之一的，处罚金：\n“（一）甲；\n“（二）乙。”", (9, 0),
+     "有下列情形之一的，处罚金：\n（一）甲；\n（二）乙。\n旧的第二款。"),
+    ("在刑法第九条后增加一条，作为第九条之一：“新增的条文。”", (9, 1), "新增的条文。"),
+    ("在刑法第九条后增加一条，作为第九条之一：“新增的条文。”", (9, 0), None),
+    ("将刑法第十条修改为：“另一条。”", (9, 0), None),
+    ("删去刑法第九条。", (9, 0), None),
+])
+def test_rewritten_text_of_an_amending_instruction(instruction, article, expected):
+    from tianping.statutes.store import _rewritten_text
+
+    current = "旧的第一款，有下列情形之一的：\n（一）旧甲；\n（二）旧乙；\n（三）旧丙。\n旧的第二款。"
+    assert _rewritten_text(instruction, article, current) == expected

@@ -98,6 +98,34 @@ def test_default_store_civil_code_bounds(default_verifier):
     assert "第1条至第1260条" in check.message
 
 
+@pytest.mark.parametrize(("citation", "date", "valid", "reason", "message"), [
+    # Amendment XII (2024-03-01) rewrote Articles 165, 166, 169, 387, 390, 391 and 393 only,
+    # and restated each of them or its first paragraph. The store has the 2021 text.
+    ("刑法第二百六十四条", "2026-06-01", True, "ok", "有效：《中华人民共和国刑法》第二百六十四条"),
+    ("刑法第一百三十三条之一", "2026-06-01", True, "ok", "有效：《中华人民共和国刑法》第一百三十三条之一"),
+    # The rewritten Article 390 has a second paragraph of seven items; the 2021 text had none.
+    ("刑法第三百九十条第二款第七项", "2026-06-01", True, "ok",
+     "有效：《中华人民共和国刑法》第三百九十条（按《中华人民共和国刑法修正案（十二）》条目五修改后的条文核对）"),
+    ("刑法第三百九十条第二款第七项", "2023-06-01", False, "item_out_of_range", "第三百九十条第二款不分项，没有第七项"),
+    ("刑法第三百九十一条第二款", "2026-06-01", True, "ok",
+     "有效：《中华人民共和国刑法》第三百九十一条（按《中华人民共和国刑法修正案（十二）》条目六修改后的条文核对）"),
+    ("刑法第三百八十九条至第三百九十条", "2026-06-01", True, "ok", "有效：《中华人民共和国刑法》第三百八十九条"),
+])
+def test_default_store_criminal_law_amendment_per_article(default_verifier, citation, date, valid, reason, message):
+    check = check_one(default_verifier, citation, date)
+    assert (check.valid, check.reason, check.message) == (valid, reason, message)
+
+
+def test_default_store_amended_article_text(default_verifier):
+    check = check_one(default_verifier, "刑法第三百九十一条", "2026-06-01")
+    assert check.effective_date == "2024-03-01"
+    assert check.article_text.split("\n") == [
+        "为谋取不正当利益，给予国家机关、国有公司、企业、事业单位、人民团体以财物的，或者在经济往来中，违反国家规定，"
+        "给予各种名义的回扣、手续费的，处三年以下有期徒刑或者拘役，并处罚金；情节严重的，处三年以上七年以下有期徒刑，并处罚金。",
+        "单位犯前款罪的，对单位判处罚金，并对其直接负责的主管人员和其他直接责任人员，依照前款的规定处罚。",
+    ]
+
+
 def test_default_store_maritime_code_versions(default_verifier):
     old = check_one(default_verifier, "海商法第二百七十八条", "2020-01-01")
     new = check_one(default_verifier, "海商法第二百七十八条", "2026-06-01")

@@ -45,9 +45,10 @@ def show_article(law: str, article: str, date: str | None = None, store: Statute
     store = store or open_store()
     number, suffix = parse_article_argument(article)
     found = store.get_article(law, number, suffix, date=date)
+    on_date = check_date(date) or today()
     payload = found.to_dict()
-    payload["date"] = check_date(date) or today()
-    payload["outdated_by"] = store.outdated_by(found.version_id, payload["date"])
+    payload["date"] = on_date
+    payload["outdated_by"] = store.outdated_by(found.version_id, on_date, (number, suffix))
     payload["versions"] = [
         {"version_date": version.version_date, "effective_date": version.effective_date,
          "status": version.status, "amended_by": version.amended_by, "source": version.source}

@@ -19,28 +19,27 @@ _FORMATS = ("txt", "md", "jsonl")
 @click.command("anonymize")
 @click.argument("source", required=False, default="-")
 @click.option("--policy", "policy_name", default="court", show_default=True,
-              help="Built-in policy (court, strict) or path of a YAML policy file.")
+              help="内置策略（court、strict）或 YAML 策略文件的路径。")
 @click.option("--out", "out_path", type=click.Path(path_type=Path),
-              help="Output file, or output folder when SOURCE is a folder.")
-@click.option("--in-place", is_flag=True, help="Overwrite the input files with the masked text.")
-@click.option("--dry-run", is_flag=True, help="List the spans that would be masked, and write nothing.")
-@click.option("--report", is_flag=True, help="Print the number of masked spans per type to standard error.")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary for scripts.")
+              help="输出文件；SOURCE 为目录时为输出目录。")
+@click.option("--in-place", is_flag=True, help="用脱敏后的文本覆盖输入文件。")
+@click.option("--dry-run", is_flag=True, help="只列出将被脱敏的片段，不写入任何文件。")
+@click.option("--report", is_flag=True, help="在标准错误中按类型输出脱敏的处数。")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON 摘要，供脚本使用。")
 @click.option("--field", "fields", multiple=True,
-              help="JSONL only: a top-level key whose string values are masked. Repeatable. Default: every string value.")
+              help="仅用于 JSONL：对该顶层键的字符串值脱敏，可重复使用。默认：所有字符串值。")
 @click.option("--mapping", "mapping_path", type=click.Path(path_type=Path),
-              help="Write a JSON file (mode 0600) mapping each replacement back to the original text.")
+              help="写出一个 JSON 文件（权限 0600），记录每处替换对应的原文。")
 @click.option("--format", "stdin_format", type=click.Choice(_FORMATS), default="txt", show_default=True,
-              help="Format of standard input when SOURCE is - or absent.")
+              help="SOURCE 为 - 或省略时，标准输入的格式。")
 def anonymize(source, policy_name, out_path, in_place, dry_run, report, as_json, fields, mapping_path,
               stdin_format) -> None:
-    """Mask personal data in FILE, in every supported file under DIR, or in standard input.
+    """对一个文件、一个目录下所有支持的文件或标准输入中的个人信息脱敏。
 
-    Reads .txt, .md (UTF-8 or GB18030), .jsonl and .docx and writes the same format.
-    A single text file is written to standard output unless --out is given. A .docx
-    file and a folder need --out or --in-place, except with --dry-run. Inputs are
-    never changed without --in-place. Exits with status 1 when any file in a folder
-    failed.
+    SOURCE 是文件或目录；为 - 或省略时读取标准输入。读取 .txt、.md（UTF-8 或 GB18030
+    编码）、.jsonl 和 .docx，并写出相同的格式。单个文本文件在不加 --out
+    时写到标准输出。.docx 文件和目录需要 --out 或 --in-place，--dry-run 除外。不加 --in-place
+    时不会修改输入文件。目录中有任何文件处理失败时，退出码为 1。
     """
     from tianping.anonymize import Anonymizer
 

@@ -25,19 +25,18 @@ def print_answer(result: dict) -> None:
 
 @click.command("ask")
 @click.argument("question")
-@click.option("--top-k", default=5, show_default=True, help="Number of articles to return (1-100).")
-@click.option("--date", help="Date of the events, YYYY-MM-DD; selects the version in force (default: a date "
-                             "written in the question, else today).")
+@click.option("--top-k", default=5, show_default=True, help="返回的条文数（1-100）。")
+@click.option("--date", help="事件发生的日期，格式 YYYY-MM-DD，用于选择当时施行的版本"
+                             "（默认：问题中写明的日期，没有则为今天）。")
 @click.option("--mode", type=click.Choice(["hybrid", "bm25", "dense"]), default="hybrid", show_default=True,
-              help="Retriever: BM25 and dense fused, or one of them.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+              help="检索方式：hybrid 为 BM25 与向量检索融合，bm25 或 dense 只用其中一种。")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON，供脚本使用。")
 @llm_options
 def ask(question, top_k, date, mode, as_json, backend, mask_personal_data) -> None:
-    """Answer QUESTION with ranked statute articles, a short answer and verified citations.
+    """回答 QUESTION：给出排序后的法条、简短回答和经过核验的引用。
 
-    Without --llm the answer is an extract of the best articles, so the command
-    works offline. With --llm an LLM writes it from the numbered articles, and
-    every citation it writes is checked against the statute store.
+    不加 --llm 时，回答摘录自最相关的条文，因此命令可以离线运行。加 --llm
+    时，由大模型根据编号的条文撰写回答，回答中的每一处引用都会与法规库核对。
     """
     require_text(question, "问题")
     store = api.open_store(progress_factory=None if as_json else progress_factory)

@@ -17,15 +17,15 @@ EXIT_WORDS = {"退出", "exit", "quit", "q"}
 
 
 @click.command("chat")
-@click.option("--resume", "resume_id", help="Continue the conversation with this id.")
-@click.option("--list", "list_only", is_flag=True, help="List stored conversations and exit.")
-@click.option("--show", "show_id", help="Print the turns of a conversation and exit.")
-@click.option("--delete", "delete_id", help="Delete a conversation and exit.")
-@click.option("--date", help="Date of the events, YYYY-MM-DD (default: a date in the question, else today).")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per answer.")
+@click.option("--resume", "resume_id", help="继续该编号的对话。")
+@click.option("--list", "list_only", is_flag=True, help="列出已保存的对话后退出。")
+@click.option("--show", "show_id", help="显示该编号对话的各轮内容后退出。")
+@click.option("--delete", "delete_id", help="删除该编号的对话后退出。")
+@click.option("--date", help="事件发生的日期，格式 YYYY-MM-DD（默认：问题中的日期，没有则为今天）。")
+@click.option("--json", "as_json", is_flag=True, help="每个回答输出一个 JSON 对象。")
 @llm_options
 def chat(resume_id, list_only, show_id, delete_id, date, as_json, backend, mask_personal_data) -> None:
-    """Consult in the terminal; type 退出 or press Ctrl-D to stop. Conversations are stored and can be resumed."""
+    """在终端中咨询；输入“退出”或按 Ctrl-D 结束。对话会保存，之后可以继续。"""
     from tianping.generation.dialogue import Consultation, ConversationStore
 
     conversations = ConversationStore()

@@ -10,17 +10,17 @@ from tianping.cli.output import emit_json, progress_factory, read_input
 
 @click.group("cite")
 def cite() -> None:
-    """Statute citations: find and verify them."""
+    """法条引用：识别并核验。"""
 
 
 @cite.command("check")
 @click.argument("source", required=False, default="-")
-@click.option("--date", help="Date the text refers to, YYYY-MM-DD (default: today).")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.option("--date", help="文本所针对的日期，格式 YYYY-MM-DD（默认：今天）。")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON，供脚本使用。")
 def check(source, date, as_json) -> None:
-    """Check the citations in FILE (UTF-8 or GB18030), or in standard input when FILE is - or absent.
+    """核验 SOURCE 文件（UTF-8 或 GB18030 编码）中的引用；SOURCE 为 - 或省略时读取标准输入。
 
-    Exits with status 1 when any citation is invalid.
+    有任何无效引用时，退出码为 1。
     """
     text = read_input(source)
     store = api.open_store(progress_factory=None if as_json else progress_factory)

@@ -30,7 +30,7 @@ class DraftGroup(click.Group):
 @click.group("draft", cls=DraftGroup, invoke_without_command=True)
 @click.pass_context
 def draft_group(ctx: click.Context) -> None:
-    """Draft court filings and contracts as .docx, Markdown or PDF.
+    """起草诉讼文书和合同，输出 .docx、Markdown 或 PDF。
 
     \b
     tianping draft list
@@ -38,17 +38,17 @@ def draft_group(ctx: click.Context) -> None:
     tianping draft TEMPLATE --data FILE --out FILE
     tianping draft TEMPLATE --facts TEXT|FILE --out FILE
 
-    A first argument that is not list, show or fill is a template name:
-    "tianping draft NAME ..." runs "tianping draft fill NAME ...".
+    第一个参数不是 list、show 或 fill 时，视为模板名称：“tianping draft NAME ...”等同于“tianping
+    draft fill NAME ...”。
     """
     if ctx.invoked_subcommand is None:
         click.echo(ctx.get_help())
 
 
 @draft_group.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON，供脚本使用。")
 def list_command(as_json: bool) -> None:
-    """List the built-in templates and the user templates in $TIANPING_HOME/templates."""
+    """列出内置模板和 $TIANPING_HOME/templates 中的用户模板。"""
     from tianping.drafting import list_templates
 
     templates = list_templates()
@@ -64,9 +64,9 @@ def list_command(as_json: bool) -> None:
 
 @draft_group.command("show")
 @click.argument("template")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON，供脚本使用。")
 def show_command(template: str, as_json: bool) -> None:
-    """Show the fields of TEMPLATE; required ones are marked with *."""
+    """显示 TEMPLATE 的字段，必填项标有 *。"""
     from tianping.drafting import resolve_template
 
     schema = resolve_template(template).schema
@@ -89,27 +89,25 @@ def show_command(template: str, as_json: bool) -> None:
 @draft_group.command("fill")
 @click.argument("template")
 @click.option("--data", "data_path", type=click.Path(path_type=Path),
-              help="YAML or JSON file with the document's fields (see draft show).")
+              help="包含文书字段的 YAML 或 JSON 文件（字段见 draft show）。")
 @click.option("--facts", "facts_source",
-              help="Case description to extract fields from: the text itself, a UTF-8 file path, or - for standard input.")
+              help="用于抽取字段的案情描述：直接写文本、给出 UTF-8 文件路径，或用 - 表示标准输入。")
 @click.option("--out", "out_path", type=click.Path(path_type=Path),
-              help="Output file; the suffix picks the format: .docx, .md or .pdf (PDF needs LibreOffice).")
+              help="输出文件，扩展名决定格式：.docx、.md 或 .pdf（PDF 需要 LibreOffice）。")
 @click.option("--markdown", "markdown_path", type=click.Path(path_type=Path),
-              help="Also write a Markdown copy for review to this .md file.")
+              help="另外把供审阅的 Markdown 副本写到这个 .md 文件。")
 @click.option("--report", "report_path", type=click.Path(path_type=Path),
-              help="Write the JSON report (fields used, checks, citations, overrides) to this file.")
+              help="把 JSON 报告（使用的字段、检查、引用以及强制放行的检查）写到这个文件。")
 @click.option("--allow-invalid-citations", is_flag=True,
-              help="Write the document even when a statute citation is invalid; the override is recorded in the report and the .docx properties.")
-@click.option("--json", "as_json", is_flag=True, help="Print the JSON report for scripts.")
+              help="法条引用无效时仍写出文书；这一选择会记入报告和 .docx 文档属性。")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON 报告，供脚本使用。")
 @llm_options
 def fill_command(template, data_path, facts_source, out_path, markdown_path, report_path, allow_invalid_citations,
                  as_json, backend, mask_personal_data) -> None:
-    """Fill TEMPLATE from --data and/or --facts, check it, and write --out when every check passes.
+    """用 --data 和/或 --facts 填写 TEMPLATE 并检查，全部检查通过时写出 --out。
 
-    Without --out, only the checks run and a Markdown preview is printed. With
-    --data and --facts together, values in the data file win over extracted ones,
-    and a party given in both is merged item by item.
-    Exits with status 1 when a check fails; no output file is written then.
+    不加 --out 时只做检查，并打印 Markdown 预览。同时给出 --data 和 --facts
+    时，数据文件中的值优先于抽取的值，两处都给出的当事人逐项合并。有检查未通过时退出码为 1，此时不写出输出文件。
     """
     from tianping.drafting import draft
     from tianping.drafting.values import load_data_file

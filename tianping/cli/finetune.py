@@ -57,14 +57,14 @@ def _print_summary(summary: dict) -> None:
 
 @click.group("finetune")
 def finetune() -> None:
-    """Fine-tune pretrained transformers on legal data: full, freezing, LoRA, AdaLoRA, IA3, prefix, prompt."""
+    """用法律数据微调预训练的 transformer 模型：全量、冻结部分层、LoRA、AdaLoRA、IA3、prefix、prompt。"""
 
 
 @finetune.command("check")
 @click.argument("config_path", type=click.Path(path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print the validated configuration as JSON.")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出校验后的配置。")
 def check(config_path: Path, as_json: bool) -> None:
-    """Validate CONFIG (JSON or YAML) without loading any model."""
+    """校验配置文件 CONFIG_PATH（JSON 或 YAML），不加载任何模型。"""
     from tianping.finetune.config import load_config
 
     config = load_config(config_path)
@@ -76,12 +76,12 @@ def check(config_path: Path, as_json: bool) -> None:
 
 @finetune.command("run")
 @click.argument("config_path", type=click.Path(path_type=Path))
-@click.option("--output-dir", help="Run directory; overrides output_dir in CONFIG.")
-@click.option("--max-steps", type=int, help="Optimiser steps; overrides training.max_steps in CONFIG.")
-@click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
-@click.option("--no-progress", is_flag=True, help="Do not draw the progress bar on standard error.")
+@click.option("--output-dir", help="运行目录，覆盖配置文件中的 output_dir。")
+@click.option("--max-steps", type=int, help="优化器步数，覆盖配置文件中的 training.max_steps。")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出运行摘要。")
+@click.option("--no-progress", is_flag=True, help="不在标准错误中显示进度条。")
 def run(config_path: Path, output_dir: str | None, max_steps: int | None, as_json: bool, no_progress: bool) -> None:
-    """Train as CONFIG describes; the run directory gets checkpoints, metrics and a model card."""
+    """按配置文件 CONFIG_PATH 训练；运行目录中会写入检查点、指标和模型卡片。"""
     from tianping.finetune.config import load_config
 
     overrides: dict = {}
@@ -100,10 +100,10 @@ def run(config_path: Path, output_dir: str | None, max_steps: int | None, as_jso
 
 @finetune.command("resume")
 @click.argument("run_dir", type=click.Path(path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
-@click.option("--no-progress", is_flag=True, help="Do not draw the progress bar on standard error.")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出运行摘要。")
+@click.option("--no-progress", is_flag=True, help="不在标准错误中显示进度条。")
 def resume(run_dir: Path, as_json: bool, no_progress: bool) -> None:
-    """Continue the run in RUN_DIR from its latest checkpoint, with the same configuration and seed."""
+    """从最新的检查点继续 RUN_DIR 中的训练，使用相同的配置和随机种子。"""
     _quiet_transformers()
     from tianping.finetune.engine import resume as resume_training
 
@@ -113,13 +113,13 @@ def resume(run_dir: Path, as_json: bool, no_progress: bool) -> None:
 
 @finetune.command("export")
 @click.argument("run_dir", type=click.Path(path_type=Path))
-@click.option("--merge", is_flag=True, help="Merge the LoRA adapter into the base weights (checked against the adapter).")
-@click.option("--int8", "int8", is_flag=True, help="Dynamic int8 quantisation of the Linear layers.")
-@click.option("--onnx", "onnx", is_flag=True, help="ONNX export, checked with onnxruntime when installed.")
-@click.option("--overwrite", is_flag=True, help="Replace an earlier export of the same kind.")
-@click.option("--json", "as_json", is_flag=True, help="Print the export reports as JSON.")
+@click.option("--merge", is_flag=True, help="把 LoRA 适配器合并进基座模型的权重（合并后与适配器的输出核对）。")
+@click.option("--int8", "int8", is_flag=True, help="对 Linear 层做动态 int8 量化。")
+@click.option("--onnx", "onnx", is_flag=True, help="导出 ONNX 模型；已安装 onnxruntime 时用它核对。")
+@click.option("--overwrite", is_flag=True, help="替换之前同一种类的导出。")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出导出报告。")
 def export(run_dir: Path, merge: bool, int8: bool, onnx: bool, overwrite: bool, as_json: bool) -> None:
-    """Export the model of RUN_DIR to RUN_DIR/export/{merged,int8,onnx}."""
+    """把 RUN_DIR 的模型导出到 RUN_DIR/export/{merged,int8,onnx}。"""
     if not (merge or int8 or onnx):
         raise InvalidInputError("没有选择导出方式", hint="请至少给出 --merge、--int8 或 --onnx 之一")
     _quiet_transformers()
@@ -157,13 +157,11 @@ def export(run_dir: Path, merge: bool, int8: bool, onnx: bool, overwrite: bool, 
 
 @finetune.command("predict")
 @click.argument("paths", nargs=-1, required=True)
-@click.option("--json", "as_json", is_flag=True, help="Print predictions as JSON.")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出预测结果。")
 def predict(paths: tuple[str, ...], as_json: bool) -> None:
-    """Predict one text per line of SOURCE: tianping finetune predict RUN_DIR... [SOURCE].
+    """对 SOURCE 中的每一行文本做预测：tianping finetune predict RUN_DIR... [SOURCE]。
 
-    SOURCE is a file, or - (the default) for standard input. Several run directories,
-    or an ensemble directory (training.seeds), average their probabilities
-    (regression: their values).
+    SOURCE 是文件，或 -（默认）表示标准输入。给出多个运行目录或一个集成目录（training.seeds）时，对各模型的概率取平均（回归任务对预测值取平均）。
     """
     _quiet_transformers()
     from tianping.finetune.inference import load_predictor

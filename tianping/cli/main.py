@@ -34,6 +34,9 @@ _USAGE_ERRORS = [
     (re.compile(r"^No such command '(.+)'\.$"), "没有这个命令：{0}（用 tianping --help 查看全部命令）"),
     (re.compile(r"^Missing argument '(.+)'\.$"), "缺少参数 {0}（用 --help 查看用法）"),
     (re.compile(r"^Missing option '(.+)'\.$"), "缺少选项 {0}（用 --help 查看用法）"),
+    (re.compile(r"^No such option '(.+)'\. Did you mean '(.+)'\?$"), "没有这个选项：{0}，是不是要用 {1}？（用 --help 查看用法）"),
+    (re.compile(r"^No such option '(.+)'\. \(Possible options: (.+)\)$"),
+     "没有这个选项：{0}，相近的选项：{1}（用 --help 查看用法）"),
     (re.compile(r"^No such option: (\S+)"), "没有这个选项：{0}（用 --help 查看用法）"),
     (re.compile(r"^No such option '(.+)'\.$"), "没有这个选项：{0}（用 --help 查看用法；负数或以 - 开头的参数请写在 -- 之后）"),
     (re.compile(r"^Invalid value for '(.+?)': (.*)$", re.S), "选项 {0} 的值无效：{1}"),
@@ -76,8 +79,74 @@ def usage_message(error: click.UsageError) -> str:
     return message
 
 
+# Click's own help headings, in Chinese.
+_HELP_HEADINGS = {
+    "Options": "选项",
+    "Commands": "命令",
+    "Arguments": "参数",
+    "Positional arguments": "参数",
+}
+
+# Labels inside the bracket that click appends to an option's help, e.g. "[default: 10; required]".
+_HELP_EXTRA_LABELS = [("default: ", "默认："), ("env var: ", "环境变量："), ("required", "必填")]
+_HELP_EXTRA = re.compile(r"\[([^\[\]]*)\]$")
+
+
+def _translate_help_extra(text: str) -> str:
+    """Translate the labels in the bracket at the end of an option's help text, leaving other text as it is."""
+    match = _HELP_EXTRA.search(text)
+    if not match:
+        return text
+    items = match.group(1).split("; ")
+    translated = []
+    for item in items:
+        for english, chinese in _HELP_EXTRA_LABELS:
+            if item.startswith(english):
+                item = chinese + item[len(english):]
+                break
+        translated.append(item)
+    if translated == items:
+        return text
+    return f"{text[:match.start()]}[{'；'.join(translated)}]"
+
+
+class ChineseHelpFormatter(click.HelpFormatter):
+    """A help formatter that writes click's usage prefix, headings and option notes in Chinese."""
+
+    # NOTE: click wraps help text by character count, but a Chinese character takes two terminal
+    # columns, so a line of Chinese help can need up to twice the columns click allows for it.
+
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        super().write_usage(prog, args, "用法：" if prefix is None else prefix)
+
+    def write_heading(self, heading: str) -> None:
+        self.write(f"{'':>{self.current_indent}}{_HELP_HEADINGS.get(heading, heading)}：\n")
+
+    def write_dl(self, rows, col_max: int = 30, col_spacing: int = 2) -> None:
+        super().write_dl([(term, _translate_help_extra(text)) for term, text in rows], col_max, col_spacing)
+
+
+class TianpingContext(click.Context):
+    formatter_class = ChineseHelpFormatter
+
+
+def use_chinese_help(command: click.Command) -> None:
+    """Give COMMAND and every subcommand below it the Chinese help formatter and a Chinese -h/--help option.
+
+    Click builds each subcommand's context from that subcommand's own context_class, so the class
+    set on the root group does not reach them. The explicit help option uses the names of click's
+    built-in one, which has English text, so click leaves the built-in one out.
+    """
+    command.context_class = TianpingContext
+    click.help_option("-h", "--help", help="显示此帮助并退出。")(command)
+    for subcommand in getattr(command, "commands", {}).values():
+        use_chinese_help(subcommand)
+
+
 class TianpingGroup(click.Group):
     """A click group that turns tianping errors into one line and a non-zero exit."""
+
+    context_class = TianpingContext
 
     def main(self, *args, standalone_mode: bool = True, **kwargs):
         if not standalone_mode:
@@ -114,10 +183,10 @@ class TianpingGroup(click.Group):
 
 
 @click.group(cls=TianpingGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="tianping")
-@click.option("-v", "--verbose", is_flag=True, help="Log progress details to stderr.")
+@click.version_option(__version__, prog_name="tianping", message="%(prog)s，版本 %(version)s", help="显示版本并退出。")
+@click.option("-v", "--verbose", is_flag=True, help="把运行过程的详细日志写到标准错误。")
 def cli(verbose: bool) -> None:
-    """tianping (天平): statute store, citation checking and legal search for Chinese law."""
+    """tianping（天平）：面向中国法律的法规库与引用核验、法律检索与咨询、判决预测、文书起草、脱敏、微调和服务。"""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # bm25s sets its logger to DEBUG when it builds an index; keep its records off our handlers.
@@ -131,6 +200,7 @@ def cli(verbose: bool) -> None:
 
 for module_name in COMMAND_MODULES:
     importlib.import_module(module_name).register(cli)
+use_chinese_help(cli)
 
 
 def main() -> None:

@@ -105,33 +105,33 @@ def _print_case(result: dict, show_text: bool) -> None:
 def register(cli: click.Group) -> None:
     @cli.group("predict")
     def predict_group() -> None:
-        """Judgment prediction: charges, Criminal Law articles and prison term from facts."""
+        """判决预测：根据案情事实预测罪名、刑法法条和刑期。"""
 
     @predict_group.command("train")
     @click.option("--train", "train_path", required=True, type=click.Path(dir_okay=False),
-                  help="Training cases: CAIL2018 JSON lines, other JSON lines or CSV.")
+                  help="训练案例：CAIL2018 JSON lines、其他 JSON lines 或 CSV 文件。")
     @click.option("--valid", "valid_path", type=click.Path(dir_okay=False),
-                  help="Validation cases for calibration and thresholds; without it, out-of-fold scores are used.")
+                  help="用于概率校准和阈值的验证案例；不给时使用折外（out-of-fold）得分。")
     @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
-                  help="Directory to write the model to.")
+                  help="模型的写入目录。")
     @click.option("--model", "kind", type=click.Choice(MODEL_CHOICES), default="tfidf", show_default=True,
-                  help="Model family.")
+                  help="模型类型。")
     @click.option("--charges", "charges_path", type=click.Path(dir_okay=False),
-                  help="Extra charge names, one per line (e.g. accu.txt), that the grounded model may predict.")
+                  help="额外的罪名，每行一个（如 accu.txt），grounded 模型可以预测这些罪名。")
     @click.option("--term-mode", type=click.Choice(TERM_MODES), default="boosted", show_default=True,
-                  help="Prison term: boosted trees over amounts, circumstances and charges; month buckets "
-                       "on text features; or ridge regression on log months.")
+                  help="刑期模型：boosted 为基于数额、情节和罪名的梯度提升树；buckets 为基于文本特征的"
+                       "按月数分桶；regression 为对数月数上的岭回归。")
     @click.option("--finetune-config", "finetune_config", type=click.Path(exists=True, dir_okay=False),
-                  help="JSON or YAML file with the fine-tuning settings (model, method, training) of "
-                       "--model finetune.")
+                  help="JSON 或 YAML 文件，内含 --model finetune 的微调设置"
+                       "（model、method、training）。")
     @click.option("--field", "fields", multiple=True, metavar="NAME=PATH",
-                  help="Map a field to a JSON path or CSV column, e.g. fact=text; repeatable.")
+                  help="把字段映射到 JSON 路径或 CSV 列，例如 fact=text；可重复使用。")
     @click.option("--on-error", type=click.Choice(["skip", "raise"]), default="skip", show_default=True,
-                  help="Skip bad records (listed on stderr) or stop at the first one.")
-    @click.option("--json", "json_mode", is_flag=True, help="Print the result as JSON.")
+                  help="跳过有问题的记录（在标准错误中列出），或在遇到第一条时停止。")
+    @click.option("--json", "json_mode", is_flag=True, help="以 JSON 输出结果。")
     def train_command(train_path, valid_path, out_dir, kind, charges_path, term_mode, finetune_config, fields,
                       on_error, json_mode):
-        """Train a model and save it to --out."""
+        """训练模型并保存到 --out。"""
         from tianping.datasets.loaders import load_label_file
         from tianping.prediction.model import create_model
 
@@ -166,20 +166,20 @@ def register(cli: click.Group) -> None:
 
     @predict_group.command("evaluate")
     @click.option("--model", "model_dir", required=True, type=click.Path(file_okay=False),
-                  help="Model directory written by predict train.")
+                  help="predict train 写出的模型目录。")
     @click.option("--data", "data_path", required=True, type=click.Path(dir_okay=False),
-                  help="Labelled cases to evaluate on.")
+                  help="用于评估的带标注案例。")
     @click.option("--report", "report_dir", type=click.Path(file_okay=False),
-                  help="Directory for report.json, per_class.csv and confusion.png [default: MODEL/evaluation].")
+                  help="report.json、per_class.csv 和 confusion.png 的写入目录 [默认：--model 目录下的 evaluation]。")
     @click.option("--field", "fields", multiple=True, metavar="NAME=PATH",
-                  help="Map a field to a JSON path or CSV column; repeatable.")
+                  help="把字段映射到 JSON 路径或 CSV 列；可重复使用。")
     @click.option("--on-error", type=click.Choice(["skip", "raise"]), default="skip", show_default=True,
-                  help="Skip bad records (listed on stderr) or stop at the first one.")
+                  help="跳过有问题的记录（在标准错误中列出），或在遇到第一条时停止。")
     @click.option("--bootstrap", type=click.IntRange(0, 100_000), default=0, show_default=True,
-                  help="Add 95% bootstrap intervals of the CAIL scores from this many resamples (0: none).")
-    @click.option("--json", "json_mode", is_flag=True, help="Print the report as JSON.")
+                  help="用这么多次重抽样计算 CAIL 得分的 95% 自助法区间（0：不计算）。")
+    @click.option("--json", "json_mode", is_flag=True, help="以 JSON 输出报告。")
     def evaluate_command(model_dir, data_path, report_dir, fields, on_error, bootstrap, json_mode):
-        """Score a model on labelled cases and write a report."""
+        """在带标注的案例上评估模型并写出报告。"""
         from tianping.prediction.evaluate import cjk_font, evaluate, write_report
         from tianping.prediction.model import load_model
 
@@ -223,15 +223,15 @@ def register(cli: click.Group) -> None:
     @predict_group.command("case")
     @click.argument("source", required=False)
     @click.option("--model", "model_dir", required=True, type=click.Path(file_okay=False),
-                  help="Model directory written by predict train.")
+                  help="predict train 写出的模型目录。")
     @click.option("--jsonl", "jsonl_mode", is_flag=True,
-                  help="Treat SOURCE as JSON lines of cases with field fact (automatic for .jsonl files).")
+                  help="把 SOURCE 当作 JSON lines 案例文件读取，字段为 fact（.jsonl 文件自动如此）。")
     @click.option("--abstain-below", type=click.FloatRange(0.0, 1.0),
-                  help="Abstain when the top charge probability is below this (0-1) [default: the model's, 0.3].")
-    @click.option("--no-text", is_flag=True, help="Leave article texts out (no statute store needed).")
-    @click.option("--json", "json_mode", is_flag=True, help="Print the prediction as JSON.")
+                  help="最可能罪名的概率低于此值（0-1）时拒答 [默认：模型的拒答阈值，0.3]。")
+    @click.option("--no-text", is_flag=True, help="不输出条文原文（不需要法规库）。")
+    @click.option("--json", "json_mode", is_flag=True, help="以 JSON 输出预测结果。")
     def case_command(source, model_dir, jsonl_mode, abstain_below, no_text, json_mode):
-        """Predict for one fact (TEXT, FILE or - for stdin) or a JSON lines file of cases."""
+        """对一段案情事实（SOURCE 为文本、文件，或 - 表示标准输入）或一个 JSON lines 案例文件做预测。"""
         from tianping.prediction.model import load_model
 
         model = load_model(model_dir)

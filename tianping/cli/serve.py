@@ -13,40 +13,39 @@ from tianping.service.settings import DEFAULT_MAX_BODY_BYTES, SETTINGS_ENV, LLMS
 
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to bind; use 0.0.0.0 only behind a TLS proxy.")
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="TCP port.")
+              help="绑定的地址；只有在 TLS 代理之后才使用 0.0.0.0。")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="TCP 端口。")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
-              help="Worker processes; each keeps its own rate-limit buckets and metrics.")
+              help="工作进程数；每个进程有各自的限流令牌桶和指标。")
 @click.option("--rate-limit", default=60, show_default=True, type=click.IntRange(1),
-              help="Requests per minute per API key (token bucket, burst of the same size).")
+              help="每个 API 密钥每分钟的请求数（令牌桶，突发容量与此相同）。")
 @click.option("--max-body-bytes", default=DEFAULT_MAX_BODY_BYTES, show_default=True, type=click.IntRange(1024),
-              help="Largest request body in bytes.")
+              help="请求体的最大字节数。")
 @click.option("--request-timeout", default=60.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
-              help="Seconds before a request gets 504.")
+              help="请求超过这么多秒后返回 504。")
 @click.option("--cors-origin", "cors_origins", multiple=True,
-              help="Origin allowed to call the API from a browser, e.g. https://intranet.example; repeatable. "
-                   "Default: none (no CORS headers).")
+              help="允许从浏览器调用 API 的来源（origin），例如 https://intranet.example；可重复使用。"
+                   "默认：无（不发送 CORS 头）。")
 @click.option("--audit-retention-days", default=90, show_default=True, type=click.IntRange(1),
-              help="Audit rows older than this are deleted at startup.")
+              help="启动时删除早于这么多天的审计记录。")
 @click.option("--prediction-model", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Judgment prediction model directory written by `tianping predict train`; "
-                   "without it POST /v1/predict returns 503.")
-@click.option("--llm", is_flag=True, help="Write answers with an OpenAI-compatible LLM server; citations are still "
-                                          "verified against the store.")
+              help="`tianping predict train` 写出的判决预测模型目录；"
+                   "不给时 POST /v1/predict 返回 503。")
+@click.option("--llm", is_flag=True, help="用兼容 OpenAI 接口的大模型服务撰写回答；"
+                                          "引用仍会与法规库核对。")
 @click.option("--llm-base-url", default=lambda: os.environ.get("TIANPING_LLM_BASE_URL"),
-              help="LLM server URL, e.g. http://127.0.0.1:8001/v1 (env TIANPING_LLM_BASE_URL).")
+              help="大模型服务的地址，例如 http://127.0.0.1:8001/v1（环境变量 TIANPING_LLM_BASE_URL）。")
 @click.option("--llm-model", default=lambda: os.environ.get("TIANPING_LLM_MODEL"),
-              help="Model name on the LLM server (env TIANPING_LLM_MODEL).")
+              help="大模型服务上的模型名称（环境变量 TIANPING_LLM_MODEL）。")
 @click.option("--llm-api-key-env", default="TIANPING_LLM_API_KEY", show_default=True,
-              help="Environment variable that contains the LLM server's API key.")
+              help="存放大模型服务 API 密钥的环境变量名。")
 @click.option("--llm-timeout", default=60.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
-              help="Seconds per LLM request; on failure the answer falls back to an extract of the articles.")
+              help="每个大模型请求的超时时间（秒）；请求失败时，回答改为条文摘录。")
 def serve(host, port, workers, rate_limit, max_body_bytes, request_timeout, cors_origins, audit_retention_days,
           prediction_model, llm, llm_base_url, llm_model, llm_api_key_env, llm_timeout) -> None:
-    """Serve the HTTP API, the OpenAI-compatible chat API and the web page.
+    """提供 HTTP API、兼容 OpenAI 的对话 API 和网页。
 
-    Every /v1/ route needs an API key made with `tianping keys create`.
-    The data directory is TIANPING_HOME.
+    每个 /v1/ 路由都需要用 `tianping keys create` 创建的 API 密钥。数据目录为 TIANPING_HOME。
     """
     uvicorn = require("uvicorn", "service")
     require("fastapi", "service")

@@ -10,6 +10,7 @@ PROBLEM_CODES = {
     "missing_field": "缺少必填内容",
     "invalid_value": "内容格式无效",
     "unknown_field": "模板没有该字段",
+    "date_defaulted": "日期未填写，已用今天",
     "invalid_id_number": "公民身份号码无效",
     "id_number_mismatch": "公民身份号码与出生日期或性别不一致",
     "invalid_credit_code": "统一社会信用代码无效",

@@ -50,8 +50,8 @@ def parse_data_text(text: str, source: str = "数据", json_only: bool = False) 
 def normalize(schema: TemplateSchema, data: dict, today: _dt.date | None = None) -> tuple[dict, list[Problem]]:
     """Convert ``data`` to the field types of ``schema``; report unknown keys, bad values and missing fields.
 
-    Keys may be field names or their Chinese labels. Defaults fill absent fields; a
-    date default of "today" is the current date.
+    Keys may be field names or their Chinese labels. Defaults fill absent fields. A
+    date default of "today" is the current date, with a warning that names it.
     """
     values: dict = {}
     problems: list[Problem] = []
@@ -67,6 +67,11 @@ def normalize(schema: TemplateSchema, data: dict, today: _dt.date | None = None)
         value = values.get(spec.name)
         if _is_empty(value) and spec.default is not None:
             value = (today or _dt.date.today()) if spec.default == "today" else spec.default
+            if spec.default == "today":
+                problems.append(Problem("date_defaulted", spec.name,
+                                        f"未填写{spec.label}（{spec.name}），已按今天 {value.isoformat()} 填写",
+                                        f"如需其他日期，请在数据文件中填写 {spec.name}（例如 2024-03-01）",
+                                        severity="warning"))
         if _is_empty(value):
             values.pop(spec.name, None)
             if spec.required:

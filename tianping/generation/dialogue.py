@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tianping import config
+from tianping.anonymize.surnames import SINGLE_SURNAMES
 from tianping.errors import NotFoundError
 
 # Sums of money (五万元, 3000元) and dates (2023年5月) in a user's message.
@@ -19,13 +20,18 @@ DATE = re.compile(r"\d{4}\s*年(?:\s*\d{1,2}\s*月)?(?:\s*\d{1,2}\s*日)?")
 # Parties: role words people use for themselves and others, and names already written as 张某 / 李某某.
 _PARTY = re.compile(r"朋友|同事|邻居|房东|租客|老板|公司|单位|丈夫|妻子|前夫|前妻|父亲|母亲|儿子|女儿|借款人|出借人|"
                     r"卖家|买家|商家|[\u4e00-\u9fff]某{1,2}")
+# The customary placeholder names 张三, 李四, 王五, 赵六, 钱七. A numeral right after one starts a
+# sum (李四五万元 is 李四 and 五万元) unless it is a unit, as in 李四万元 (李, 四万元).
+_PLACEHOLDER_NAME = re.compile(f"[{''.join(sorted(SINGLE_SURNAMES))}][三四五六七](?![十百千万亿元])")
 
 
 def extract_facts(text: str) -> dict[str, list[str]]:
     """Return the parties, amounts and dates mentioned in a user's message."""
+    names = _PLACEHOLDER_NAME.findall(text)
+    without_names = _PLACEHOLDER_NAME.sub(" ", text)
     return {
-        "parties": sorted(set(_PARTY.findall(text))),
-        "amounts": sorted(set(AMOUNT.findall(text))),
+        "parties": sorted(set(_PARTY.findall(text)) | set(names)),
+        "amounts": sorted(set(AMOUNT.findall(without_names))),
         "dates": sorted(set(DATE.findall(text))),
     }
 

@@ -31,6 +31,8 @@ MIN_RESTATEMENT_SIMILARITY = 0.6
 _EVENT_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月(?:\s*(\d{1,2})\s*日)?")
 _SENTENCE_END = re.compile(r"(?<=[。；！？])")
 _ITEM_START = re.compile(r"^（[一二三四五六七八九十]+）")
+# A sentence that qualifies the one before it (但是情节显著轻微的，不认为是犯罪) and misleads when quoted alone.
+_QUALIFIER_START = re.compile(r"^(?:但是|但|并且|或者|同时)")
 # Sums and dates in a question, which the search leaves out: 五万元 matches fines of 五万元以上 in any law.
 _SUM_OR_DATE = re.compile(f"{AMOUNT.pattern}|{DATE.pattern}")
 # A sentence that instructs the assistant to drop its rules. It is removed from the retrieval query so it
@@ -185,7 +187,11 @@ class GroundedAnswerer:
 
         Rare words weigh more, so a source that matches only common words
         (办理, 规定) does not count as support for a question about something else.
+        An article that the question cites, and that exists on the date, is full support.
         """
+        if any("citation" in hit["retrievers"] for hit in sources):
+            # The question cites an article that exists on the date, and that article answers it.
+            return 1.0
         index = getattr(self.searcher, "index", None)
         if index is None:
             return 0.0
@@ -327,13 +333,19 @@ def extractive_summary(query: str, sources: list[dict], per_source: int = 1, max
     for hit in summary_sources(sources, max_sources):
         sentences = [s.strip() for s in _SENTENCE_END.split(hit["text"].replace("\n", "")) if s.strip()]
         terms = set(hit.get("matched_terms") or [])
-        ranked = sorted(
-            sentences,
-            # Ties go to the sentence with the larger share of query characters, i.e. the more specific one.
-            key=lambda sentence: (-sum(weight(term) for term in terms if term in sentence),
-                                  -len(query_chars & set(sentence)) / len(sentence)),
-        )
+        if not terms and "citation" in hit.get("retrievers", ()):
+            # An article asked about by its number (刑法第二百六十四条怎么规定) is quoted from its start.
+            ranked = sentences
+        else:
+            ranked = sorted(
+                sentences,
+                # Ties go to the sentence with the larger share of query characters, i.e. the more specific one.
+                key=lambda sentence: (-sum(weight(term) for term in terms if term in sentence),
+                                      -len(query_chars & set(sentence)) / len(sentence)),
+            )
         chosen = [_with_lead_in(sentence, sentences) for sentence in sentences if sentence in ranked[:per_source]]
+        # A chosen sentence that the next one already quotes as its lead-in is left out.
+        chosen = [part for part, following in zip(chosen, chosen[1:] + [""]) if not following.startswith(part)]
         parts.append(f"依照《{hit['law']}》{hit['article']}：{''.join(chosen)}［{hit['source_id']}］")
     return "\n".join(parts)
 
@@ -342,11 +354,15 @@ def _with_lead_in(sentence: str, sentences: list[str]) -> str:
     """Return an enumerated item (（二）醉酒驾驶机动车的；) with the sentence that introduces the list before it.
 
     The introduction carries the legal consequence (有下列情形之一的，处拘役，并处罚金：),
-    which the item alone lacks.
+    which the item alone lacks. A sentence that starts with 但是, 并且 and the like
+    comes with the sentence it qualifies.
     """
+    position = sentences.index(sentence)
+    if _QUALIFIER_START.match(sentence) and position > 0:
+        return _with_lead_in(sentences[position - 1], sentences) + sentence
     if not _ITEM_START.match(sentence):
         return sentence
-    for earlier in reversed(sentences[:sentences.index(sentence)]):
+    for earlier in reversed(sentences[:position]):
         if "：" in earlier and not _ITEM_START.match(earlier):
             return earlier[:earlier.rindex("：") + 1] + sentence
     return sentence

@@ -11,7 +11,14 @@ from tianping import config
 from tianping.errors import InvalidInputError, NotFoundError
 from tianping.retrieval.index import ArticleIndex
 from tianping.statutes.models import STATUSES, Article
-from tianping.statutes.store import StatuteStore, check_date, is_repealed_on, today, version_start
+from tianping.statutes.store import (
+    StatuteStore,
+    apply_amendment,
+    check_date,
+    is_repealed_on,
+    today,
+    version_start,
+)
 from tianping.statutes.verify import CitationVerifier
 
 logger = logging.getLogger(__name__)
@@ -181,7 +188,8 @@ class LegalSearch:
         for rank, (row, score, sources) in enumerate(fused[:top_k], start=1):
             article = self.store.article_by_id(int(self.index.article_ids[row]))
             matched = sorted(set(query_tokens) & set(self.index.document_tokens(row)), key=query_tokens.index)
-            hits.append(Hit(article, score, rank, matched, sources, self.store.outdated_by(article.version_id, date)))
+            outdated = self.store.outdated_by(article.version_id, date, (article.number, article.suffix))
+            hits.append(Hit(apply_amendment(article, outdated), score, rank, matched, sources, outdated))
         if not hits:
             notes.append("没有找到相关法条，请换用法律用语或放宽筛选条件")
         used_mode = mode if mode != "hybrid" or "dense" in rankings else "bm25"

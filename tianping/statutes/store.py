@@ -8,6 +8,7 @@ import re
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 from tianping import config
@@ -27,6 +28,7 @@ from tianping.statutes.models import (
     split_paragraphs,
     text_hash,
 )
+from tianping.text.numerals import parse_number
 
 logger = logging.getLogger(__name__)
 
@@ -100,6 +102,75 @@ _ARTICLE_COLUMNS = """
 """
 
 
+# An amending act's instructions name the articles they change (将刑法第三百九十条修改为,
+# 在刑法第一百三十三条后增加一条，作为第一百三十三条之一). The new text follows in quotes. Each
+# of its paragraphs opens with a quotation mark, and only the last one closes.
+_QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"|「[^」]*」")
+_PARAGRAPH_QUOTE = re.compile(r"\n\s*[\"“「]")
+_ITEM_LINE = re.compile(r"^\s*（[一二三四五六七八九十]+）")
+_ARTICLE_REFERENCE = re.compile(r"第([零〇一二三四五六七八九十百千两0-9]+)条(?:之([一二三四五六七八九十]+))?")
+_INSTRUCTION = re.compile(r"修改|增加|删去|删除|调整")
+_NUMERAL = "零〇一二三四五六七八九十百千两0-9"
+# Instructions that restate a whole article or one paragraph (款) of it; the new text follows.
+_REWRITE = re.compile(rf"第([{_NUMERAL}]+)条(?:之([{_NUMERAL}]+))?(?:第([{_NUMERAL}]+)款)?"
+                      rf"(?:中增加[一二三四五六七八九十]+款[^，。“\"]*，将该条)?修改为[：:]")
+_INSERT = re.compile(rf"增加一条，作为第([{_NUMERAL}]+)条之([{_NUMERAL}]+)[：:]")
+
+
+def _changed_articles(instructions: Iterable[str]) -> frozenset[tuple[int, int]] | None:
+    """Return the articles named by an amending act's instructions, or None when one names none."""
+    changed = set()
+    for text in instructions:
+        instruction = _QUOTED.sub("", _PARAGRAPH_QUOTE.sub("\n", text))
+        references = _ARTICLE_REFERENCE.findall(instruction)
+        if "条文顺序" in instruction or (not references and _INSTRUCTION.search(instruction)):
+            return None
+        changed.update((parse_number(number), parse_number(suffix) if suffix else 0) for number, suffix in references)
+    return frozenset(changed)
+
+
+def _rewritten_text(instruction: str, article: tuple[int, int], current: str) -> str | None:
+    """Return the text of ``article`` after one instruction of an amending act, or None when it does not restate it.
+
+    A whole article is replaced, or one paragraph of ``current`` with the items
+    that belong to it. The quotation marks of the new text are removed.
+    """
+    for pattern in (_REWRITE, _INSERT):
+        found = pattern.search(instruction)
+        if not found:
+            continue
+        number, suffix = parse_number(found.group(1)), parse_number(found.group(2)) if found.group(2) else 0
+        if (number, suffix) != article:
+            return None
+        new_text = _PARAGRAPH_QUOTE.sub("\n", instruction[found.end():]).strip().strip("“”\"「」").strip()
+        paragraph = found.group(3) if pattern is _REWRITE else None
+        if not paragraph:
+            return new_text
+        groups: list[list[str]] = []
+        for line in current.split("\n"):
+            if groups and _ITEM_LINE.match(line):
+                groups[-1].append(line)
+            else:
+                groups.append([line])
+        index = parse_number(paragraph) - 1
+        if not 0 <= index < len(groups):
+            return None
+        groups[index] = [new_text]
+        return "\n".join(line for group in groups for line in group)
+    return None
+
+
+def apply_amendment(article: Article, outdated: dict | None) -> Article:
+    """Return ``article`` with the text that a later amending act gave it, when ``outdated`` carries that text.
+
+    That text is in force, so its status is 现行有效.
+    """
+    if not outdated or outdated.get("amended_text") is None:
+        return article
+    return replace(article, text=outdated["amended_text"], effective_date=outdated["effective_date"],
+                   amended_by=outdated["act"], status=STATUS_IN_FORCE)
+
+
 _USER_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 
 
@@ -139,7 +210,7 @@ class StatuteStore:
         columns = {row[1] for row in self._conn.execute("PRAGMA table_info(versions)")}
         if "successor" not in columns:
             self._conn.execute("ALTER TABLE versions ADD COLUMN successor TEXT")
-        self._amendment_cache: dict[int, tuple[str, str] | None] = {}
+        self._amendment_cache: dict[tuple, object] = {}
         self._conn.execute(
             "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
         )
@@ -351,27 +422,71 @@ class StatuteStore:
 
     # ----------------------------------------------------------------- reads
 
-    def outdated_by(self, version_id: int, date: str | None = None) -> dict | None:
-        """Return the amendment that superseded this version's text by ``date`` (today when None), if known."""
+    def outdated_by(self, version_id: int, date: str | None = None,
+                    article: tuple[int, int] | None = None) -> dict | None:
+        """Return the amendment that superseded this version's text by ``date`` (today when None), if known.
+
+        The result is ``{"act", "effective_date", "act_article", "amended_text"}``.
+        With ``article`` (number, suffix), an amendment counts only when it
+        changes that article or when the store cannot tell which articles it
+        changes. ``amended_text`` is then the article's text after every such
+        act in force by ``date`` when each of them restates it (see
+        ``amended_text``), and ``act_article`` the act's article that gives
+        the last change. Both are None otherwise.
+        """
         law_id = self._conn.execute("SELECT law_id FROM versions WHERE id = ?", (version_id,)).fetchone()[0]
         if self.current_version(law_id).id != version_id:
             return None
-        amendment = self.later_amendment(law_id)
-        if amendment is None or (amendment[1] or "9999") > (date or today()):
-            return None
-        return {"act": amendment[0], "effective_date": amendment[1]}
+        found = None
+        stored = self.article(version_id, *article) if article is not None else None
+        text = stored.text if stored is not None else ""
+        for act, effective in self.later_amendments(law_id):
+            if (effective or "9999") > (date or today()):
+                break
+            if article is None:
+                return {"act": act, "effective_date": effective, "amended_text": None, "act_article": None}
+            changed = self.amended_articles(act)
+            if changed is not None and article not in changed:
+                continue
+            # NOTE: an act that deletes the article (删去第X条) leaves it here with no amended text,
+            # so a citation of it reads as unchecked rather than as citing a deleted article.
+            found = found or {"act": act, "effective_date": effective}
+            amended = self.amended_text(act, article, text) if text is not None else None
+            text = amended["text"] if amended else None
+            found["act_article"] = f"《{act}》{amended['act_article']}" if amended else None
+        if found is not None:
+            found["amended_text"] = text
+        return found
 
-    def later_amendment(self, law_id: int) -> tuple[str, str] | None:
-        """Return (amending act, effective date) of an amendment to the newest stored text, if the store has one.
+    def amended_text(self, act: str, article: tuple[int, int], current: str) -> dict | None:
+        """Return the text of ``article`` that a stored amending act gives, with the act's article holding it.
+
+        Only an act that restates the whole article, or a paragraph of it, gives
+        one: 将刑法第三百九十条修改为“……”, 将刑法第三百九十一条第一款修改为“……”,
+        在刑法第一百三十四条后增加一条，作为第一百三十四条之一“……”. ``current`` is the
+        stored text that a paragraph is replaced in.
+        """
+        rows = self._act_instructions(act)
+        text = current
+        source = None
+        for number_text, instruction in rows:
+            rewritten = _rewritten_text(instruction, article, text)
+            if rewritten is not None:
+                text, source = rewritten, number_text
+        return {"text": text, "act_article": source} if source else None
+
+    def later_amendments(self, law_id: int) -> list[tuple[str, str]]:
+        """Return (amending act, effective date) of the amendments to the newest stored text, oldest first.
 
         Only a newest version whose source marks it 已被修改 is checked: its
         text was amended by an act whose resulting full text the store lacks.
-        The act is a stored 修正案 or 修改决定 that names the law and was
+        The acts are stored 修正案 or 修改决定 that name the law and were
         promulgated after the version date.
         """
-        if law_id in self._amendment_cache:
-            return self._amendment_cache[law_id]
-        found = None
+        key = ("law", law_id)
+        if key in self._amendment_cache:
+            return self._amendment_cache[key]
+        found = []
         current = self.current_version(law_id)
         law = self.law(law_id)
         if current.status == STATUS_AMENDED and current.version_date:
@@ -383,13 +498,37 @@ class StatuteStore:
                    ORDER BY v.effective_date""",
                 (current.version_date,),
             ).fetchall()
-            for act, effective, _ in rows:
-                if any(f"{name}修正案" in act or f"〈{name}〉" in act or f"《{name}》" in act for name in names):
-                    found = (act, effective)
-                    break
-        self._amendment_cache[law_id] = found
+            found = [(act, effective) for act, effective, _ in rows
+                     if any(f"{name}修正案" in act or f"〈{name}〉" in act or f"《{name}》" in act for name in names)]
+        self._amendment_cache[key] = found
         return found
 
+    def _act_instructions(self, act: str) -> list[tuple[str, str]]:
+        """Return (article number, text) of every article in the newest stored text of act ``act``."""
+        return self._conn.execute(
+            """SELECT a.number_text, a.text FROM articles a JOIN versions v ON v.id = a.version_id
+               JOIN laws l ON l.id = v.law_id
+               WHERE l.name = ? AND v.id = (SELECT MAX(id) FROM versions WHERE law_id = l.id) ORDER BY a.seq""",
+            (act,),
+        ).fetchall()
+
+    def amended_articles(self, act: str) -> frozenset[tuple[int, int]] | None:
+        """Return the articles (number, suffix) that a stored amending act rewrites, adds or deletes.
+
+        They are the article numbers in the act's instructions, outside the
+        quoted new text. None when any article may have changed: the store
+        lacks the act's text, the act amends several laws (等…部法律) or
+        renumbers articles (条文顺序作相应调整), or an instruction names no
+        article.
+        """
+        key = ("act", act)
+        if key in self._amendment_cache:
+            return self._amendment_cache[key]
+        rows = self._act_instructions(act)
+        several_laws = "等" in act and "法律" in act
+        result = None if not rows or several_laws else _changed_articles(text for _, text in rows)
+        self._amendment_cache[key] = result
+        return result
 
     def generation(self) -> int:
         """Return a counter that grows with every import that changed the store."""
@@ -504,7 +643,9 @@ class StatuteStore:
     def get_article(self, law_name: str, number: int, suffix: int = 0, date: str | None = None) -> Article:
         """Return an article of the version in force on ``date`` (today when None).
 
-        Raises NotFoundError naming the law or the article, with the valid range.
+        When a later stored amending act in force by then restates the article,
+        the article comes with that text (see ``outdated_by``). Raises
+        NotFoundError naming the law or the article, with the valid range.
         """
         law = self.require_law(law_name)
         on_date = check_date(date) or today()
@@ -528,7 +669,7 @@ class StatuteStore:
                 f"《{law.name}》（{version_start(version)} 施行的版本）没有{format_article_number(number, suffix)}",
                 hint=f"该版本条文编号范围为第{low}条至第{high}条",
             )
-        return article
+        return apply_amendment(article, self.outdated_by(version.id, on_date, (number, suffix)))
 
     def list_laws(self, level: str | None = None, status: str | None = None) -> list[dict]:
         """Return one summary per law: name, level, current status and dates, article count."""

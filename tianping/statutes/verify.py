@@ -11,7 +11,14 @@ from tianping.errors import InvalidInputError
 from tianping.statutes.aliases import REPEALED_LAWS, aliases_for, find_repealed
 from tianping.statutes.citations import Citation, CitationParser
 from tianping.statutes.models import Article, format_article_number
-from tianping.statutes.store import StatuteStore, check_date, is_repealed_on, today, version_start
+from tianping.statutes.store import (
+    StatuteStore,
+    apply_amendment,
+    check_date,
+    is_repealed_on,
+    today,
+    version_start,
+)
 from tianping.text.numerals import int_to_cn
 
 # Stable reason codes of the public JSON shape, with the Chinese label shown to users.
@@ -132,25 +139,32 @@ class CitationVerifier:
                 message += f"，{date} 应适用《{version.successor}》"
             return CitationCheck(citation, False, "repealed", message, date, status=version.status,
                                  effective_date=version_start(version), successor=version.successor)
-        outdated = self.store.outdated_by(version.id, date)
-        if outdated is not None:
-            return CitationCheck(
-                citation, True, "unchecked_article",
-                f"本库中《{law.name}》的文本（{version_start(version)} 起施行）已被《{outdated['act']}》修改"
-                f"（{outdated['effective_date']} 起施行），本库没有修改后的全文，条文未核对",
-                date, effective_date=version_start(version), status=version.status)
-
         numbers = [(citation.article_number, citation.article_suffix)]
         if citation.end_article_number is not None:
             numbers.append((citation.end_article_number, citation.end_article_suffix or 0))
+        amendments = {number: self.store.outdated_by(version.id, date, number) for number in numbers}
+        unrestated = next((found for found in amendments.values() if found and found["amended_text"] is None), None)
+        if unrestated is not None:
+            return CitationCheck(
+                citation, True, "unchecked_article",
+                f"本库中《{law.name}》的文本（{version_start(version)} 起施行）已被《{unrestated['act']}》修改"
+                f"（{unrestated['effective_date']} 起施行），本库没有修改后的全文，条文未核对",
+                date, effective_date=version_start(version), status=version.status)
+
         articles: list[Article] = []
         for number, suffix in numbers:
             article = self.store.article(version.id, number, suffix)
+            amendment = amendments[(number, suffix)]
+            if amendment is not None:
+                article = _amended_article(article, amendment, law, version, number, suffix)
             if article is None:
                 return self._missing_article(citation, law.id, law.name, version, number, suffix, date)
             articles.append(article)
         article = articles[0]
-        result = CitationCheck(citation, True, "ok", f"有效：《{law.name}》{article.number_text}", date,
+        message = f"有效：《{law.name}》{article.number_text}"
+        if amendments[numbers[0]] is not None:
+            message += f"（按{amendments[numbers[0]]['act_article']}修改后的条文核对）"
+        result = CitationCheck(citation, True, "ok", message, date,
                                article_text=article.text, effective_date=article.effective_date,
                                status=article.status)
 
@@ -234,6 +248,16 @@ class CitationVerifier:
                 label = later.amended_by or f"{later.version_date} 修订版本"
                 return f"{label}，{start} 起施行"
         return None
+
+
+def _amended_article(stored: Article | None, amendment: dict, law, version, number: int, suffix: int) -> Article:
+    """Return the article with the text that a later amending act gave it, in force since that act."""
+    if stored is None:
+        # An article that the amending act inserted (第一百三十四条之一).
+        stored = Article(0, law.name, law.short_name, law.level, format_article_number(number, suffix), number,
+                         suffix, "", None, None, None, version.id, version.version_date, None, version.status,
+                         None)
+    return apply_amendment(stored, amendment)
 
 
 def _check_paragraph_and_item(citation: Citation, article: Article) -> tuple[str, str] | None:
