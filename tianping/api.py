@@ -49,6 +49,7 @@ def show_article(law: str, article: str, date: str | None = None, store: Statute
     payload = found.to_dict()
     payload["date"] = on_date
     payload["outdated_by"] = store.outdated_by(found.version_id, on_date, (number, suffix))
+    payload["unchanged_by"] = store.unchanged_by(found.version_id, on_date, (number, suffix))
     payload["versions"] = [
         {"version_date": version.version_date, "effective_date": version.effective_date,
          "status": version.status, "amended_by": version.amended_by, "source": version.source}

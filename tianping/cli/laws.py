@@ -29,6 +29,9 @@ def print_article(article: dict) -> None:
     click.echo(f"《{article['law']}》{article['article']}  [{article['status']}，{article['effective_date']} 起施行]")
     if outdated_line(article):
         click.echo(f"  {outdated_line(article)}")
+    elif article.get("unchanged_by"):
+        acts = "、".join(f"《{act}》" for act in article["unchanged_by"])
+        click.echo(f"  说明：库中此后的修改文件{acts}未修改本条")
     if path:
         click.echo(f"  {path}")
     for line in article["text"].split("\n"):

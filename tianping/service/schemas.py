@@ -45,6 +45,15 @@ class Paragraph(_Open):
     items: list[Item] = []
 
 
+class LaterAmendment(_Open):
+    """An amending act that changed the article after its stored text, with the new text when the act gives it."""
+
+    act: str
+    effective_date: str | None = None
+    act_article: str | None = None
+    amended_text: str | None = None
+
+
 class ArticleFields(_Open):
     law: str
     short_name: str | None = None
@@ -59,6 +68,7 @@ class ArticleFields(_Open):
     effective_date: str | None = None
     version_date: str | None = None
     amended_by: str | None = None
+    outdated_by: LaterAmendment | None = None
 
 
 class VersionSummary(_Open):
@@ -71,6 +81,7 @@ class VersionSummary(_Open):
 
 class ArticleResponse(ArticleFields):
     date: str
+    unchanged_by: list[str] = []
     versions: list[VersionSummary]
 
 

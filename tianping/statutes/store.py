@@ -458,6 +458,18 @@ class StatuteStore:
             found["amended_text"] = text
         return found
 
+    def unchanged_by(self, version_id: int, date: str | None, article: tuple[int, int]) -> list[str]:
+        """Return the stored amending acts in force by ``date`` that leave ``article`` of this newest text unchanged."""
+        law_id = self._conn.execute("SELECT law_id FROM versions WHERE id = ?", (version_id,)).fetchone()[0]
+        if self.current_version(law_id).id != version_id:
+            return []
+        acts = []
+        for act, effective in self.later_amendments(law_id):
+            changed = self.amended_articles(act)
+            if (effective or "9999") <= (date or today()) and changed is not None and article not in changed:
+                acts.append(act)
+        return acts
+
     def amended_text(self, act: str, article: tuple[int, int], current: str) -> dict | None:
         """Return the text of ``article`` that a stored amending act gives, with the act's article holding it.
 
