@@ -111,7 +111,7 @@ _ITEM_LINE = re.compile(r"^\s*（[一二三四五六七八九十]+）")
 _ARTICLE_REFERENCE = re.compile(r"第([零〇一二三四五六七八九十百千两0-9]+)条(?:之([一二三四五六七八九十]+))?")
 _INSTRUCTION = re.compile(r"修改|增加|删去|删除|调整")
 _NUMERAL = "零〇一二三四五六七八九十百千两0-9"
-# Instructions that restate a whole article or one paragraph (款) of it; the new text follows.
+# Instructions that restate a whole article or one paragraph (款) of it. The new text follows them.
 _REWRITE = re.compile(rf"第([{_NUMERAL}]+)条(?:之([{_NUMERAL}]+))?(?:第([{_NUMERAL}]+)款)?"
                       rf"(?:中增加[一二三四五六七八九十]+款[^，。“\"]*，将该条)?修改为[：:]")
 _INSERT = re.compile(rf"增加一条，作为第([{_NUMERAL}]+)条之([{_NUMERAL}]+)[：:]")
