@@ -219,7 +219,10 @@ def test_lawrefbook_import_on_real_files(default_store, real_data):
     # A quotation that runs on into the next row leaves its text in both rows. The
     # article number inside it counts as changed, which errs on the side of a warning.
     (['将刑法第三百九十条修改为："对犯行贿罪的，处三年以下有期徒刑', '依照第三百八十九条处罚。"'], {(390, 0), (389, 0)}),
+    (["第十四届全国人民代表大会常务委员会第五次会议决定对《中华人民共和国某某法》作如下修改：",
+      "将第十条修改为：“……”", "本决定自公布之日起施行。"], {(10, 0)}),
     (["将本法中的“劳动教养”修改为“社区矫正”。"], None),
+    (["增加一条，作为第二十条：“……”"], None),
     (["将第十条修改为：“……”", "本决定自公布之日起施行。根据本决定作相应修改并对条文顺序作相应调整，重新公布。"], None),
 ])
 def test_changed_articles_of_an_amending_act(instructions, expected):

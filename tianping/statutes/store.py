@@ -110,6 +110,10 @@ _PARAGRAPH_QUOTE = re.compile(r"\n\s*[\"“「]")
 _ITEM_LINE = re.compile(r"^\s*（[一二三四五六七八九十]+）")
 _ARTICLE_REFERENCE = re.compile(r"第([零〇一二三四五六七八九十百千两0-9]+)条(?:之([一二三四五六七八九十]+))?")
 _INSTRUCTION = re.compile(r"修改|增加|删去|删除|调整")
+# An article inserted under a number of its own (增加一条，作为第二十条) moves the articles after it.
+_NUMBERED_INSERT = re.compile(r"增加[一二三四五六七八九十]+条[^。；“\"]*作为第[零〇一二三四五六七八九十百千两0-9]+条(?!之)")
+# The sentence that introduces a decision's instructions (决定对《…》作如下修改：).
+_PREAMBLE = re.compile(r"作如下修改|修改如下")
 _NUMERAL = "零〇一二三四五六七八九十百千两0-9"
 # Instructions that restate a whole article or one paragraph (款) of it. The new text follows them.
 _REWRITE = re.compile(rf"第([{_NUMERAL}]+)条(?:之([{_NUMERAL}]+))?(?:第([{_NUMERAL}]+)款)?"
@@ -118,12 +122,17 @@ _INSERT = re.compile(rf"增加一条，作为第([{_NUMERAL}]+)条之([{_NUMERAL
 
 
 def _changed_articles(instructions: Iterable[str]) -> frozenset[tuple[int, int]] | None:
-    """Return the articles named by an amending act's instructions, or None when one names none."""
+    """Return the articles named by an amending act's instructions.
+
+    None when an instruction names no article, or when the act renumbers
+    articles (条文顺序作相应调整, or a new article under a number of its own).
+    """
     changed = set()
     for text in instructions:
         instruction = _QUOTED.sub("", _PARAGRAPH_QUOTE.sub("\n", text))
         references = _ARTICLE_REFERENCE.findall(instruction)
-        if "条文顺序" in instruction or (not references and _INSTRUCTION.search(instruction)):
+        renumbers = "条文顺序" in instruction or _NUMBERED_INSERT.search(instruction)
+        if renumbers or (not references and _INSTRUCTION.search(instruction) and not _PREAMBLE.search(instruction)):
             return None
         changed.update((parse_number(number), parse_number(suffix) if suffix else 0) for number, suffix in references)
     return frozenset(changed)
