@@ -60,7 +60,9 @@ def test_cited_article_is_the_answer(searcher):
     result = GroundedAnswerer(searcher).answer("刑法第二百六十六条怎么规定的", date="2022-01-01").to_dict()
     assert result["confidence"] == 1.0
     assert result["answer"] == ("依照《中华人民共和国刑法》第二百六十六条：诈骗公私财物，数额较大的，"
-                                "处三年以下有期徒刑、拘役或者管制，并处或者单处罚金；［1］")
+                                "处三年以下有期徒刑、拘役或者管制，并处或者单处罚金；数额巨大或者有其他严重情节的，"
+                                "处三年以上十年以下有期徒刑，并处罚金；数额特别巨大或者有其他特别严重情节的，"
+                                "处十年以上有期徒刑或者无期徒刑，并处罚金或者没收财产。［1］")
     assert not any("置信度较低" in note for note in result["notes"])
 
 
@@ -93,14 +95,25 @@ def test_summary_item_keeps_list_introduction():
         "（二）醉酒驾驶机动车的；［1］")
 
 
-@pytest.mark.parametrize("per_source, expected", [
-    (1, "行为人明知是赃物而予以窝藏的，处三年以下有期徒刑；但是情节显著轻微、危害不大的，不认为是犯罪。"),
-    (2, "行为人明知是赃物而予以窝藏的，处三年以下有期徒刑；但是情节显著轻微、危害不大的，不认为是犯罪。"),
+QUALIFIED = "行为人明知是赃物而予以窝藏的，处三年以下有期徒刑。但是情节显著轻微、危害不大的，不认为是犯罪。前款规定适用于单位。"
+
+
+@pytest.mark.parametrize("terms, expected", [
+    # The qualifier is chosen: the sentence it qualifies comes first.
+    (["情节显著轻微"], "行为人明知是赃物而予以窝藏的，处三年以下有期徒刑。但是情节显著轻微、危害不大的，不认为是犯罪。"),
+    # The qualified sentence is chosen: the qualifier follows it.
+    (["窝藏"], "行为人明知是赃物而予以窝藏的，处三年以下有期徒刑。但是情节显著轻微、危害不大的，不认为是犯罪。"),
+    (["单位"], "前款规定适用于单位。"),
 ])
-def test_summary_qualifier_keeps_sentence_it_qualifies(per_source, expected):
-    text = "行为人明知是赃物而予以窝藏的，处三年以下有期徒刑；但是情节显著轻微、危害不大的，不认为是犯罪。前款规定适用于单位。"
-    hit = dict(_hit(1, "示例法", 1.0, text, "第一条"), matched_terms=["情节显著轻微"])
-    assert extractive_summary("情节显著轻微", [hit], per_source=per_source) == f"依照《示例法》第一条：{expected}［1］"
+def test_summary_keeps_qualifier_with_its_sentence(terms, expected):
+    hit = dict(_hit(1, "示例法", 1.0, QUALIFIED, "第一条"), matched_terms=terms)
+    assert extractive_summary("".join(terms), [hit]) == f"依照《示例法》第一条：{expected}［1］"
+
+
+def test_summary_keeps_clauses_of_one_sentence():
+    text = "定金的数额由当事人约定；但是，不得超过主合同标的额的百分之二十，超过部分不产生定金的效力。"
+    hit = dict(_hit(1, "中华人民共和国民法典", 1.0, text, "第五百八十六条"), matched_terms=["定金"])
+    assert extractive_summary("定金", [hit]) == f"依照《中华人民共和国民法典》第五百八十六条：{text}［1］"
 
 
 def test_unsupported_question_is_refused(searcher):

@@ -29,7 +29,8 @@ LOW_CONFIDENCE = 0.3
 # Minimum difflib ratio between a repealed article and the successor article that replaces its citation.
 MIN_RESTATEMENT_SIMILARITY = 0.6
 _EVENT_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月(?:\s*(\d{1,2})\s*日)?")
-_SENTENCE_END = re.compile(r"(?<=[。；！？])")
+# Sentence ends, and the semicolons between the items of a list (（一）……；（二）……).
+_SENTENCE_END = re.compile(r"(?<=[。！？])|(?<=；)(?=（[一二三四五六七八九十]+）)")
 _ITEM_START = re.compile(r"^（[一二三四五六七八九十]+）")
 # A sentence that qualifies the one before it (但是情节显著轻微的，不认为是犯罪) and misleads when quoted alone.
 _QUALIFIER_START = re.compile(r"^(?:但是|但|并且|或者|同时)")
@@ -343,7 +344,8 @@ def extractive_summary(query: str, sources: list[dict], per_source: int = 1, max
                 key=lambda sentence: (-sum(weight(term) for term in terms if term in sentence),
                                       -len(query_chars & set(sentence)) / len(sentence)),
             )
-        chosen = [_with_lead_in(sentence, sentences) for sentence in sentences if sentence in ranked[:per_source]]
+        chosen = [_with_lead_in(sentence, sentences) + _qualifier_after(sentence, sentences)
+                  for sentence in sentences if sentence in ranked[:per_source]]
         # A chosen sentence that the next one already quotes as its lead-in is left out.
         chosen = [part for part, following in zip(chosen, chosen[1:] + [""]) if not following.startswith(part)]
         parts.append(f"依照《{hit['law']}》{hit['article']}：{''.join(chosen)}［{hit['source_id']}］")
@@ -366,6 +368,13 @@ def _with_lead_in(sentence: str, sentences: list[str]) -> str:
         if "：" in earlier and not _ITEM_START.match(earlier):
             return earlier[:earlier.rindex("：") + 1] + sentence
     return sentence
+
+
+def _qualifier_after(sentence: str, sentences: list[str]) -> str:
+    """Return the sentence after ``sentence`` when it qualifies it (但是……), else an empty string."""
+    position = sentences.index(sentence)
+    following = sentences[position + 1] if position + 1 < len(sentences) else ""
+    return following if _QUALIFIER_START.match(following) else ""
 
 
 def summary_sources(sources: list[dict], count: int, per_law: int = 2, min_share: float = 0.5) -> list[dict]:

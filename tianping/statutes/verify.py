@@ -177,7 +177,8 @@ class CitationVerifier:
             diff = quote_difference(citation.quote, article.text)
             if diff is not None:
                 result.valid, result.reason = False, "quote_mismatch"
-                result.message = f"引文与《{law.name}》{article.number_text}（{version_start(version)} 施行的版本）原文不一致"
+                start = article.effective_date or version_start(version)
+                result.message = f"引文与《{law.name}》{article.number_text}（{start} 施行的版本）原文不一致"
                 result.diff = diff
                 return result
 
@@ -247,6 +248,10 @@ class CitationVerifier:
             if later_article is None or _normalize(later_article.text) != _normalize(article.text):
                 label = later.amended_by or f"{later.version_date} 修订版本"
                 return f"{label}，{start} 起施行"
+        # A stored amending act that restates the article, where the store lacks the text it produced.
+        amendment = self.store.outdated_by(version_id, current_date, (article.number, article.suffix))
+        if amendment is not None and amendment["effective_date"] and amendment["effective_date"] > date:
+            return f"{amendment['act']}，{amendment['effective_date']} 起施行"
         return None
 
 
