@@ -175,6 +175,9 @@ def test_ask_imports_default_store_on_first_use(isolated_home):
     assert hit["text"].startswith("对犯行贿罪的，处三年以下有期徒刑或者拘役，并处罚金；")
     assert (hit["status"], hit["effective_date"]) == ("现行有效", "2024-03-01")
     assert hit["outdated_by"]["act_article"] == "《中华人民共和国刑法修正案（十二）》条目五"
+    # Wording that only the amended text has finds the article.
+    searched = json.loads(CliRunner().invoke(cli, ["laws", "search", "为谋取职务职级晋升调整行贿", "--json"]).output)
+    assert (searched["hits"][0]["law"], searched["hits"][0]["article"]) == ("中华人民共和国刑法", "第三百九十条")
     unchanged = json.loads(CliRunner().invoke(cli, ["laws", "show", "刑法", "264", "--json"]).output)
     assert (unchanged["outdated_by"], unchanged["effective_date"]) == (None, "2021-03-01")
     assert unchanged["unchanged_by"] == ["中华人民共和国刑法修正案（十二）"]

