@@ -193,6 +193,8 @@ def test_ask_imports_default_store_on_first_use(isolated_home):
     (["laws", "list", "--status", "有效"], "选项 --status 的值无效：有效，可选值："),
     (["ask", "醉酒", "--mode", "magic"], "选项 --mode 的值无效：magic，可选值：hybrid、bm25、dense"),
     (["laws", "search", "醉驾", "--top", "3"], "没有这个选项：--top，是不是要用 --top-k？"),
+    (["laws", "shw", "刑法", "1"], "没有这个命令：shw，是不是要用 show？"),
+    (["laws", "search", "醉驾", "处罚"], "多余的参数：处罚（参数中含空格时请加引号）"),
 ])
 def test_usage_errors_in_chinese(run, args, fragment):
     result = run(*args)

@@ -330,6 +330,9 @@ def test_extract_facts():
     # A unit after the numeral makes it part of the sum.
     ("欠李四万元", [], ["四万元"]),
     ("借给李四十万元", [], ["四十万元"]),
+    # 张三丰 is a name of its own, not 张三.
+    ("借给张三丰两万五千元", [], ["两万五千元"]),
+    ("我朋友借了我3万块钱", ["朋友"], ["3万块钱"]),
 ])
 def test_extract_facts_placeholder_names(text, parties, amounts):
     facts = extract_facts(text)

@@ -77,7 +77,7 @@ def show_command(template: str, as_json: bool) -> None:
     click.echo("带 * 的为必填项。")
     for spec in schema.fields:
         mark = "*" if spec.required else " "
-        default = f"，默认：{spec.default}" if spec.default is not None else ""
+        default = f"，默认：{'今天' if spec.default == 'today' else spec.default}" if spec.default is not None else ""
         click.echo(f" {mark} {spec.name:<20}{spec.label}［{spec.type}{default}］")
         if spec.type in ("party", "parties"):
             payload = spec.to_dict()["required_details"]
@@ -91,7 +91,7 @@ def show_command(template: str, as_json: bool) -> None:
 @click.option("--data", "data_path", type=click.Path(path_type=Path),
               help="包含文书字段的 YAML 或 JSON 文件（字段见 draft show）。")
 @click.option("--facts", "facts_source",
-              help="用于抽取字段的案情描述：直接写文本、给出 UTF-8 文件路径，或用 - 表示标准输入。")
+              help="用于抽取字段的案情描述：直接写文本、给出 UTF-8 或 GB18030 编码的文件路径，或用 - 表示标准输入。")
 @click.option("--out", "out_path", type=click.Path(path_type=Path),
               help="输出文件，扩展名决定格式：.docx、.md 或 .pdf（PDF 需要 LibreOffice）。")
 @click.option("--markdown", "markdown_path", type=click.Path(path_type=Path),
@@ -101,7 +101,7 @@ def show_command(template: str, as_json: bool) -> None:
 @click.option("--allow-invalid-citations", is_flag=True,
               help="法条引用无效时仍写出文书；这一选择会记入报告和 .docx 文档属性。")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON 报告，供脚本使用。")
-@llm_options
+@llm_options(writes="事实与理由部分", sends="案情描述")
 def fill_command(template, data_path, facts_source, out_path, markdown_path, report_path, allow_invalid_citations,
                  as_json, backend, mask_personal_data) -> None:
     """用 --data 和/或 --facts 填写 TEMPLATE 并检查，全部检查通过时写出 --out。

@@ -10,13 +10,19 @@ import click
 from tianping.generation.backends import DEFAULT_API_KEY_ENV, GenerationParams, make_backend
 
 
-def llm_options(command):
-    """Add --llm and the backend flags; their defaults come from TIANPING_LLM_* environment variables."""
+def llm_options(command=None, *, writes: str = "回答", sends: str = "问题"):
+    """Add --llm and the backend flags; their defaults come from TIANPING_LLM_* environment variables.
+
+    ``writes`` names what the model writes and ``sends`` what is sent to it, in the help text.
+    """
+    if command is None:
+        return functools.partial(llm_options, writes=writes, sends=sends)
     options = [
-        click.option("--llm", is_flag=True, help="由大模型后端撰写回答；引用仍会核验。"),
+        click.option("--llm", is_flag=True, help=f"由大模型后端撰写{writes}；引用仍会核验。"),
         click.option("--backend", type=click.Choice(["openai", "transformers"]),
-                     default=lambda: os.environ.get("TIANPING_LLM_BACKEND", "openai"), show_default="openai",
-                     help="openai：任何兼容 OpenAI 接口的服务；transformers：本地模型目录。"),
+                     default=lambda: os.environ.get("TIANPING_LLM_BACKEND", "openai"),
+                     help="openai：任何兼容 OpenAI 接口的服务；transformers：本地模型目录"
+                          "（默认：openai，环境变量 TIANPING_LLM_BACKEND）。"),
         click.option("--base-url", default=lambda: os.environ.get("TIANPING_LLM_BASE_URL"),
                      help="openai 后端的服务地址，例如 http://127.0.0.1:8000/v1（环境变量 TIANPING_LLM_BASE_URL）。"),
         click.option("--model", default=lambda: os.environ.get("TIANPING_LLM_MODEL"),
@@ -27,7 +33,7 @@ def llm_options(command):
         click.option("--max-tokens", type=int, default=512, show_default=True, help="最多生成的 token 数。"),
         click.option("--temperature", type=float, default=0.2, show_default=True, help="采样温度。"),
         click.option("--mask-personal-data/--no-mask-personal-data", default=None,
-                     help="发送前对问题中的姓名、公民身份号码、电话号码和地址脱敏"
+                     help=f"发送前对{sends}中的姓名、公民身份号码、电话号码和地址脱敏"
                           "（默认：只对不在本机的服务脱敏）。"),
     ]
     for option in reversed(options):

@@ -32,6 +32,7 @@ COMMAND_MODULES = [
 # Click's usage errors, in the Chinese of the rest of the output.
 _USAGE_ERRORS = [
     (re.compile(r"^No such command '(.+)'\.$"), "没有这个命令：{0}（用 tianping --help 查看全部命令）"),
+    (re.compile(r"^No such command '(.+)'\. Did you mean '(.+)'\?$"), "没有这个命令：{0}，是不是要用 {1}？（用 --help 查看全部命令）"),
     (re.compile(r"^Missing argument '(.+)'\.$"), "缺少参数 {0}（用 --help 查看用法）"),
     (re.compile(r"^Missing option '(.+)'\.$"), "缺少选项 {0}（用 --help 查看用法）"),
     (re.compile(r"^No such option '(.+)'\. Did you mean '(.+)'\?$"), "没有这个选项：{0}，是不是要用 {1}？（用 --help 查看用法）"),
@@ -40,7 +41,7 @@ _USAGE_ERRORS = [
     (re.compile(r"^No such option: (\S+)"), "没有这个选项：{0}（用 --help 查看用法）"),
     (re.compile(r"^No such option '(.+)'\.$"), "没有这个选项：{0}（用 --help 查看用法；负数或以 - 开头的参数请写在 -- 之后）"),
     (re.compile(r"^Invalid value for '(.+?)': (.*)$", re.S), "选项 {0} 的值无效：{1}"),
-    (re.compile(r"^Got unexpected extra arguments? \((.+)\)$"), "多余的参数：{0}（含空格的问题请加引号）"),
+    (re.compile(r"^Got unexpected extra arguments? \((.+)\)$"), "多余的参数：{0}（参数中含空格时请加引号）"),
 ]
 
 

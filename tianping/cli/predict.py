@@ -115,7 +115,8 @@ def register(cli: click.Group) -> None:
     @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
                   help="模型的写入目录。")
     @click.option("--model", "kind", type=click.Choice(MODEL_CHOICES), default="tfidf", show_default=True,
-                  help="模型类型。")
+                  help="模型类型：tfidf（TF-IDF 与线性分类器，最快）、grounded（tfidf 加上法条匹配和罪名要件模式，"
+                       "训练案例少的罪名更准）、embed（冻结的句向量加线性层，较慢）、finetune（微调预训练 transformer，需要 torch）。")
     @click.option("--charges", "charges_path", type=click.Path(dir_okay=False),
                   help="额外的罪名，每行一个（如 accu.txt），grounded 模型可以预测这些罪名。")
     @click.option("--term-mode", type=click.Choice(TERM_MODES), default="boosted", show_default=True,

@@ -15,14 +15,17 @@ from tianping.anonymize.surnames import SINGLE_SURNAMES
 from tianping.errors import NotFoundError
 
 # Sums of money (五万元, 3000元) and dates (2023年5月) in a user's message.
-AMOUNT = re.compile(r"(?:人民币)?[0-9０-９.,，一二两三四五六七八九十百千万亿]+(?:万)?元")
+AMOUNT = re.compile(r"(?:人民币)?[0-9０-９.,，一二两三四五六七八九十百千万亿]+(?:万)?(?:元|块钱?)")
 DATE = re.compile(r"\d{4}\s*年(?:\s*\d{1,2}\s*月)?(?:\s*\d{1,2}\s*日)?")
 # Parties: role words people use for themselves and others, and names already written as 张某 / 李某某.
 _PARTY = re.compile(r"朋友|同事|邻居|房东|租客|老板|公司|单位|丈夫|妻子|前夫|前妻|父亲|母亲|儿子|女儿|借款人|出借人|"
                     r"卖家|买家|商家|[\u4e00-\u9fff]某{1,2}")
 # The customary placeholder names 张三, 李四, 王五, 赵六, 钱七. A numeral right after one starts a
-# sum (李四五万元 is 李四 and 五万元) unless it is a unit, as in 李四万元 (李, 四万元).
-_PLACEHOLDER_NAME = re.compile(f"[{''.join(sorted(SINGLE_SURNAMES))}][三四五六七](?![十百千万亿元])")
+# sum (李四五万元 is 李四 and 五万元) unless it is a unit, as in 李四万元 (李, 四万元). Only a
+# numeral, a non-Chinese character or a common verb or particle follows a placeholder, so 张三丰
+# is not read as 张三.
+_PLACEHOLDER_NAME = re.compile(f"[{''.join(sorted(SINGLE_SURNAMES))}][三四五六七](?![十百千万亿元])"
+                               r"(?=$|[^\u4e00-\u9fff]|[一二两三四五六七八九零〇借欠说还的和与向给在是要把被等作了也都])")
 
 
 def extract_facts(text: str) -> dict[str, list[str]]:
