@@ -173,7 +173,7 @@ def test_ask_imports_default_store_on_first_use(isolated_home):
     result = CliRunner().invoke(cli, ["ask", "行贿罪怎么处罚", "--json"])
     hit = next(hit for hit in json.loads(result.output)["hits"] if hit["article"] == "第三百九十条")
     assert hit["text"].startswith("对犯行贿罪的，处三年以下有期徒刑或者拘役，并处罚金；")
-    assert (hit["status"], hit["effective_date"]) == ("现行有效", "2024-03-01")
+    assert (hit["status"], hit["effective_date"], hit["version_date"]) == ("现行有效", "2024-03-01", "2023-12-29")
     assert hit["outdated_by"]["act_article"] == "《中华人民共和国刑法修正案（十二）》条目五"
     # Wording that only the amended text has finds the article.
     searched = json.loads(CliRunner().invoke(cli, ["laws", "search", "为谋取职务职级晋升调整行贿", "--json"]).output)

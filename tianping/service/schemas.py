@@ -50,6 +50,7 @@ class LaterAmendment(_Open):
 
     act: str
     effective_date: str | None = None
+    version_date: str | None = None
     act_article: str | None = None
     amended_text: str | None = None
 

@@ -177,7 +177,8 @@ def apply_amendment(article: Article, outdated: dict | None) -> Article:
     if not outdated or outdated.get("amended_text") is None:
         return article
     return replace(article, text=outdated["amended_text"], effective_date=outdated["effective_date"],
-                   amended_by=outdated["act"], status=STATUS_IN_FORCE)
+                   version_date=outdated.get("version_date") or article.version_date, amended_by=outdated["act"],
+                   status=STATUS_IN_FORCE)
 
 
 _USER_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
@@ -435,7 +436,8 @@ class StatuteStore:
                     article: tuple[int, int] | None = None) -> dict | None:
         """Return the amendment that superseded this version's text by ``date`` (today when None), if known.
 
-        The result is ``{"act", "effective_date", "act_article", "amended_text"}``.
+        The result is ``{"act", "effective_date", "version_date", "act_article", "amended_text"}``,
+        where ``version_date`` is the act's promulgation date.
         With ``article`` (number, suffix), an amendment counts only when it
         changes that article or when the store cannot tell which articles it
         changes. ``amended_text`` is then the article's text after every such
@@ -449,17 +451,18 @@ class StatuteStore:
         found = None
         stored = self.article(version_id, *article) if article is not None else None
         text = stored.text if stored is not None else ""
-        for act, effective in self.later_amendments(law_id):
+        for act, effective, promulgated in self.later_amendments(law_id):
             if (effective or "9999") > (date or today()):
                 break
             if article is None:
-                return {"act": act, "effective_date": effective, "amended_text": None, "act_article": None}
+                return {"act": act, "effective_date": effective, "version_date": promulgated,
+                        "act_article": None, "amended_text": None}
             changed = self.amended_articles(act)
             if changed is not None and article not in changed:
                 continue
             # NOTE: an act that deletes the article (删去第X条) leaves it here with no amended text,
             # so a citation of it reads as unchecked rather than as citing a deleted article.
-            found = found or {"act": act, "effective_date": effective}
+            found = found or {"act": act, "effective_date": effective, "version_date": promulgated}
             amended = self.amended_text(act, article, text) if text is not None else None
             text = amended["text"] if amended else None
             found["act_article"] = f"《{act}》{amended['act_article']}" if amended else None
@@ -479,7 +482,7 @@ class StatuteStore:
                 continue
             current = self.current_version(law_id)
             changed = set()
-            for act, _ in acts:
+            for act, _, _ in acts:
                 changed |= self.amended_articles(act) or set()
             for number, suffix in sorted(changed):
                 article = self.article(current.id, number, suffix)
@@ -494,7 +497,7 @@ class StatuteStore:
         if self.current_version(law_id).id != version_id:
             return []
         acts = []
-        for act, effective in self.later_amendments(law_id):
+        for act, effective, _ in self.later_amendments(law_id):
             changed = self.amended_articles(act)
             if (effective or "9999") <= (date or today()) and changed is not None and article not in changed:
                 acts.append(act)
@@ -517,8 +520,10 @@ class StatuteStore:
                 text, source = rewritten, number_text
         return {"text": text, "act_article": source} if source else None
 
-    def later_amendments(self, law_id: int) -> list[tuple[str, str]]:
-        """Return (amending act, effective date) of the amendments to the newest stored text, oldest first.
+    def later_amendments(self, law_id: int) -> list[tuple[str, str, str | None]]:
+        """Return (amending act, effective date, promulgation date) of the amendments to the newest stored text.
+
+        They come oldest first.
 
         Only a newest version whose source marks it 已被修改 is checked: its
         text was amended by an act whose resulting full text the store lacks.
@@ -540,7 +545,7 @@ class StatuteStore:
                    ORDER BY v.effective_date""",
                 (current.version_date,),
             ).fetchall()
-            found = [(act, effective) for act, effective, _ in rows
+            found = [(act, effective, promulgated) for act, effective, promulgated in rows
                      if any(f"{name}修正案" in act or f"〈{name}〉" in act or f"《{name}》" in act for name in names)]
         self._amendment_cache[key] = found
         return found
