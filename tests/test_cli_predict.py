@@ -40,8 +40,8 @@ def test_train_reports_skipped_record(workspace):
     assert summary["train_data"]["bad_records"][0]["line"] == 4
     assert "跳过 1 条" in result.stderr
     # Without a terminal, progress is a line per quarter: 3 charges fitted in 3 folds and once more.
-    assert "罪名：0/12\n" in result.stderr
-    assert "罪名：12/12\n" in result.stderr
+    assert "罪名分类器：0/12\n" in result.stderr
+    assert "罪名分类器：12/12\n" in result.stderr
     assert (root / "model" / "manifest.json").is_file()
 
 

@@ -12,7 +12,7 @@ from tianping.datasets import Case, Term
 from tianping.datasets.vocab import LabelVocabulary
 from tianping.errors import InvalidInputError, NotFoundError
 from tianping.prediction import create_model, load_model
-from tianping.prediction.elements import ChargeElements
+from tianping.prediction.elements import MISSING_CONDUCT_FACTOR, REQUIRED_CONDUCT, ChargeElements
 from tianping.prediction.evaluate import evaluate, gold_spelling, write_report
 from tianping.prediction.grounded import link_charge_to_article
 from tianping.prediction.grounding import ArticleTexts, event_date
@@ -413,6 +413,23 @@ def test_grounded_model_uses_conduct_patterns(tmp_path):
     capped.fit(_cases(), article_texts=texts)
     capped.elements = ChargeElements({"盗窃": ["窃取"]})
     assert capped.element_scores([NEW_FACTS[0]]).sum() == 0.0
+
+
+def test_grounded_model_lowers_charge_without_required_conduct(tmp_path):
+    texts = ArticleTexts(_small_store(tmp_path))
+    model = create_model("grounded", statute_weight=0.0, statute_examples=False)
+    model.fit(_cases(), article_texts=texts)
+    assert model.required_conduct == REQUIRED_CONDUCT
+    facts = [THEFT[0], "被告人张某在超市内拿走香烟两条，价值人民币800元，后被抓获。"]
+    column = model.charge_vocab.index["盗窃"]
+    model.required_conduct = {}
+    before = model.probabilities(facts).charges[:, column]
+    model.required_conduct = {"盗窃": "窃取|盗"}
+    after = model.probabilities(facts).charges[:, column]
+    assert after[0] == before[0]
+    assert after[1] == pytest.approx(before[1] * MISSING_CONDUCT_FACTOR)
+    model.save(tmp_path / "required")
+    assert load_model(tmp_path / "required").required_conduct == {"盗窃": "窃取|盗"}
 
 
 def test_threshold_objective_is_cail_score():

@@ -62,13 +62,14 @@ def _term_text(term: dict) -> str:
         return "死刑"
     if term["life_imprisonment"]:
         return "无期徒刑"
+    # CAIL2018 counts criminal detention (拘役) and fixed-term imprisonment in the same months.
     if term["months"] == 0:
-        return "不判处有期徒刑（0 个月）"
+        return "不判处拘役或有期徒刑（0 个月）"
     years, months = divmod(term["months"], 12)
     if not years:
-        return f"有期徒刑 {months} 个月"
+        return f"{months} 个月（拘役或有期徒刑）"
     parts = [f"{years} 年"] + ([f"{months} 个月"] if months else [])
-    return f"有期徒刑 {' '.join(parts)}（{term['months']} 个月）"
+    return f"{' '.join(parts)}（{term['months']} 个月，拘役或有期徒刑）"
 
 
 def _print_case(result: dict, show_text: bool) -> None:
@@ -228,7 +229,7 @@ def register(cli: click.Group) -> None:
     @click.option("--jsonl", "jsonl_mode", is_flag=True,
                   help="把 SOURCE 当作 JSON lines 案例文件读取，字段为 fact（.jsonl 文件自动如此）。")
     @click.option("--abstain-below", type=click.FloatRange(0.0, 1.0),
-                  help="最可能罪名的概率低于此值（0-1）时拒答 [默认：模型的拒答阈值，0.3]。")
+                  help="置信度（最可能罪名为正确罪名的校准概率，0-1）低于此值时拒答 [默认：模型的拒答阈值，0.3]。")
     @click.option("--no-text", is_flag=True, help="不输出条文原文（不需要法规库）。")
     @click.option("--json", "json_mode", is_flag=True, help="以 JSON 输出预测结果。")
     def case_command(source, model_dir, jsonl_mode, abstain_below, no_text, json_mode):

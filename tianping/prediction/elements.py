@@ -23,6 +23,15 @@ from tianping.errors import InvalidInputError
 # Maximum length of one pattern in characters.
 MAX_PATTERN_CHARS = 300
 
+# Conduct without which a charge cannot be made out, from the articles that define it. 抢劫
+# (Articles 263 and 269) needs violence, coercion or a threat of violence, also when it is used
+# to resist capture after a theft.
+REQUIRED_CONDUCT = {
+    "抢劫": "暴力|胁迫|威胁|恐吓|殴打|打伤|捅|砍|刺|持刀|刀具|凶器|枪|捆绑|挟持|掐|捂|抗拒抓捕|反抗|强行|劫|抢",
+}
+# A charge whose required conduct the fact does not mention keeps this share of its probability.
+MISSING_CONDUCT_FACTOR = 0.2
+
 
 class ChargeElements:
     """Regular expressions per charge; a fact supports a charge when one of its patterns matches."""

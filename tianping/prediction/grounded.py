@@ -17,6 +17,9 @@ A third score comes from the conduct patterns of ``tianping.prediction.elements`
 ``element_weight`` when the fact describes the conduct that defines a charge
 with fewer than ``element_max_cases`` training cases.
 
+A charge that requires some conduct (抢劫: violence, coercion or a threat) keeps
+only a share of its probability when the fact mentions none of it.
+
 The supervised heads also train on one statute example per charge: the text of
 the charge's article, labelled with the charge and the article. It is never
 held out for calibration, and it gives charges without training cases a
@@ -27,6 +30,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from collections import Counter
 from collections.abc import Sequence
 
@@ -34,7 +38,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from tianping.datasets.records import Case, normalize_charge
-from tianping.prediction.elements import ChargeElements
+from tianping.prediction.elements import MISSING_CONDUCT_FACTOR, REQUIRED_CONDUCT, ChargeElements
 from tianping.prediction.grounding import ArticleTexts, name_bigrams
 from tianping.prediction.model import TfidfModel, register_kind
 
@@ -94,6 +98,8 @@ class GroundedModel(TfidfModel):
                               "statute_examples": statute_examples, "element_weight": element_weight,
                               "element_max_cases": element_max_cases})
         self.elements = ChargeElements({})
+        # Per charge name: a regular expression for conduct that the charge requires (see REQUIRED_CONDUCT).
+        self.required_conduct: dict[str, str] = {}
         # Per charge: the linked article number, 0 when none.
         self.charge_statute_article = np.zeros(0, dtype=np.int32)
         self.statute_numbers = np.zeros(0, dtype=np.int32)
@@ -108,6 +114,7 @@ class GroundedModel(TfidfModel):
         self._statute_texts = texts
         if self.settings["element_weight"] > 0:
             self.elements = ChargeElements.shipped()
+            self.required_conduct = dict(REQUIRED_CONDUCT)
         linked = [link_charge_to_article(name, texts) for name in extra_charges]
         extra_articles = list(extra_articles) + [number for number in linked if number]
         return super().fit(train, valid, progress_factory, extra_charges=extra_charges,
@@ -218,6 +225,12 @@ class GroundedModel(TfidfModel):
             combined[:, low_data] = np.maximum(supervised[:, low_data], grounded[:, low_data])
         if self.settings["element_weight"] > 0:
             combined = np.maximum(combined, self.settings["element_weight"] * self.element_scores(facts))
+        for name, regex in self.required_conduct.items():
+            column = self.charge_vocab.index.get(name)
+            if column is None:
+                continue
+            missing = np.array([re.search(regex, fact) is None for fact in facts])
+            combined[missing, column] *= MISSING_CONDUCT_FACTOR
         return combined
 
     def _state(self):
@@ -229,6 +242,7 @@ class GroundedModel(TfidfModel):
                        "statute_indptr": matrix.indptr})
         meta["statute_shape"] = list(matrix.shape)
         meta["charge_elements"] = self.elements.patterns
+        meta["required_conduct"] = self.required_conduct
         return meta, arrays
 
     def _restore(self, meta, arrays):
@@ -240,6 +254,7 @@ class GroundedModel(TfidfModel):
             shape=tuple(meta["statute_shape"]))
         # Models saved before conduct patterns existed have none.
         self.elements = ChargeElements(meta.get("charge_elements", {}))
+        self.required_conduct = meta.get("required_conduct", {})
 
 
 register_kind(GroundedModel)

@@ -124,7 +124,7 @@ def term_scores(gold: Sequence[Term], predicted: Sequence[Term]) -> dict:
     fixed = [(g.months, p.months) for g, p in zip(gold, predicted)
              if not (g.death_penalty or g.life_imprisonment or p.death_penalty or p.life_imprisonment)]
     mae = sum(abs(g - p) for g, p in fixed) / len(fixed) if fixed else 0.0
-    return {"term_score": total / len(gold) * 100, "mae_months": mae, "mae_cases": len(fixed),
+    return {"term_score": round(total / len(gold) * 100, 6), "mae_months": round(mae, 6), "mae_cases": len(fixed),
             "cases": len(gold)}
 
 

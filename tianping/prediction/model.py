@@ -209,7 +209,7 @@ class JudgmentModel:
         if progress_factory:
             # Each fold refits every label, so the bar counts (folds + 1) passes.
             passes = 1 if valid or X.shape[0] < 2 * self.settings["folds"] else self.settings["folds"] + 1
-            progress = progress_factory(Y.shape[1] * passes, "罪名" if kind == "charges" else "法条")
+            progress = progress_factory(Y.shape[1] * passes, "罪名分类器" if kind == "charges" else "法条分类器")
         Y_valid = getattr(self, f"{'charge' if kind == 'charges' else 'article'}_vocab").encode(
             [getattr(case, kind) for case in valid]) if valid else None
         held_out = head.fit(X, Y, X_valid, Y_valid, progress=progress, extra=extra)
@@ -544,8 +544,11 @@ def load_model(directory: str | Path) -> JudgmentModel:
                                 hint=f"可用类型为 {', '.join(sorted(MODEL_KINDS))}")
 
     arrays_path = source / ARRAYS_NAME
-    if not arrays_path.is_file() or _sha256(arrays_path) != manifest.get("arrays_sha256"):
-        raise InvalidInputError(f"模型权重文件缺失或已损坏：{arrays_path}", code="model_corrupt",
+    if not arrays_path.is_file():
+        raise InvalidInputError(f"模型权重文件缺失：{arrays_path}", code="model_corrupt",
+                                hint="请重新训练或重新复制完整的模型目录")
+    if _sha256(arrays_path) != manifest.get("arrays_sha256"):
+        raise InvalidInputError(f"模型权重文件已损坏：{arrays_path}", code="model_corrupt",
                                 hint="校验和不符，请重新训练或重新复制模型目录")
 
     try:
