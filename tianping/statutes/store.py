@@ -107,14 +107,13 @@ _ARTICLE_COLUMNS = """
 # of its paragraphs opens with a quotation mark, and only the last one closes.
 _QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"|「[^」]*」")
 _PARAGRAPH_QUOTE = re.compile(r"\n\s*[\"“「]")
-_ITEM_LINE = re.compile(r"^\s*（[一二三四五六七八九十]+）")
-_ARTICLE_REFERENCE = re.compile(r"第([零〇一二三四五六七八九十百千两0-9]+)条(?:之([一二三四五六七八九十]+))?")
+_NUMERAL = "零〇一二三四五六七八九十百千两0-9"
+_ARTICLE_REFERENCE = re.compile(rf"第([{_NUMERAL}]+)条(?:之([一二三四五六七八九十]+))?")
 _INSTRUCTION = re.compile(r"修改|增加|删去|删除|调整")
 # An article inserted under a number of its own (增加一条，作为第二十条) moves the articles after it.
-_NUMBERED_INSERT = re.compile(r"增加[一二三四五六七八九十]+条[^。；“\"]*作为第[零〇一二三四五六七八九十百千两0-9]+条(?!之)")
+_NUMBERED_INSERT = re.compile(rf"增加[一二三四五六七八九十]+条[^。；“\"]*作为第[{_NUMERAL}]+条(?!之)")
 # The sentence that introduces a decision's instructions (决定对《…》作如下修改：).
 _PREAMBLE = re.compile(r"作如下修改|修改如下")
-_NUMERAL = "零〇一二三四五六七八九十百千两0-9"
 # Instructions that restate a whole article or one paragraph (款) of it. The new text follows them.
 _REWRITE = re.compile(rf"第([{_NUMERAL}]+)条(?:之([{_NUMERAL}]+))?(?:第([{_NUMERAL}]+)款)?"
                       rf"(?:中增加[一二三四五六七八九十]+款[^，。“\"]*，将该条)?修改为[：:]")
@@ -155,12 +154,8 @@ def _rewritten_text(instruction: str, article: tuple[int, int], current: str) ->
         paragraph = found.group(3) if pattern is _REWRITE else None
         if not paragraph:
             return new_text
-        groups: list[list[str]] = []
-        for line in current.split("\n"):
-            if groups and _ITEM_LINE.match(line):
-                groups[-1].append(line)
-            else:
-                groups.append([line])
+        # Paragraphs as the store counts them, each with its items.
+        groups = [[part.text, *(item.text for item in part.items)] for part in split_paragraphs(current)]
         index = parse_number(paragraph) - 1
         if not 0 <= index < len(groups):
             return None
@@ -445,8 +440,8 @@ class StatuteStore:
         ``amended_text``), and ``act_article`` the act's article that gives
         the last change. Both are None otherwise.
         """
-        law_id = self._conn.execute("SELECT law_id FROM versions WHERE id = ?", (version_id,)).fetchone()[0]
-        if self.current_version(law_id).id != version_id:
+        law_id = self._newest_version_law(version_id)
+        if law_id is None:
             return None
         found = None
         stored = self.article(version_id, *article) if article is not None else None
@@ -493,8 +488,8 @@ class StatuteStore:
 
     def unchanged_by(self, version_id: int, date: str | None, article: tuple[int, int]) -> list[str]:
         """Return the stored amending acts in force by ``date`` that leave ``article`` of this newest text unchanged."""
-        law_id = self._conn.execute("SELECT law_id FROM versions WHERE id = ?", (version_id,)).fetchone()[0]
-        if self.current_version(law_id).id != version_id:
+        law_id = self._newest_version_law(version_id)
+        if law_id is None:
             return []
         acts = []
         for act, effective, _ in self.later_amendments(law_id):
@@ -502,6 +497,11 @@ class StatuteStore:
             if (effective or "9999") <= (date or today()) and changed is not None and article not in changed:
                 acts.append(act)
         return acts
+
+    def _newest_version_law(self, version_id: int) -> int | None:
+        """Return the law id of a version that is the newest stored text of its law, else None."""
+        law_id = self._conn.execute("SELECT law_id FROM versions WHERE id = ?", (version_id,)).fetchone()[0]
+        return law_id if self.current_version(law_id).id == version_id else None
 
     def amended_text(self, act: str, article: tuple[int, int], current: str) -> dict | None:
         """Return the text of ``article`` that a stored amending act gives, with the act's article holding it.
