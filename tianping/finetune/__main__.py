@@ -30,9 +30,29 @@ def main(argv: list[str] | None = None) -> int:
             parser.error("give CONFIG or --resume RUN_DIR")
     except TianpingError as exc:
         print(f"错误：{exc}", file=sys.stderr)
+        _close_process_group(wait=False)
         return exc.exit_code
+    _close_process_group(wait=True)
     print(json.dumps(summary, ensure_ascii=False))
     return 0
+
+
+def _close_process_group(wait: bool) -> None:
+    """Tear down the process group that the Trainer opened under a launcher.
+
+    Left to interpreter exit, gloo's worker threads can still be running when their
+    owner is destroyed, and the process then aborts after a finished run. With
+    ``wait`` a barrier first keeps one rank from closing its sockets while another is
+    still saving. After an error the other ranks may never reach a barrier.
+    """
+    distributed = sys.modules.get("torch.distributed")
+    if distributed is None or not distributed.is_available() or not distributed.is_initialized():
+        return
+    try:
+        if wait:
+            distributed.barrier()
+    finally:
+        distributed.destroy_process_group()
 
 
 if __name__ == "__main__":
