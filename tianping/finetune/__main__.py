@@ -40,10 +40,10 @@ def main(argv: list[str] | None = None) -> int:
 def _close_process_group(wait: bool) -> None:
     """Tear down the process group that the Trainer opened under a launcher.
 
-    Left to interpreter exit, gloo's worker threads can still be running when their
-    owner is destroyed, and the process then aborts after a finished run. With
-    ``wait`` a barrier first keeps one rank from closing its sockets while another is
-    still saving. After an error the other ranks may never reach a barrier.
+    Left to interpreter shutdown, a gloo rank has aborted after a finished run with
+    "terminate called without an active exception". With ``wait``, a barrier first
+    keeps one rank from closing its sockets while another is still saving. After an
+    error the other ranks may never reach a barrier, so none is awaited.
     """
     distributed = sys.modules.get("torch.distributed")
     if distributed is None or not distributed.is_available() or not distributed.is_initialized():
