@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -12,7 +13,8 @@ from tianping.datasets import Case, Term
 from tianping.datasets.vocab import LabelVocabulary
 from tianping.errors import InvalidInputError, NotFoundError
 from tianping.prediction import create_model, load_model
-from tianping.prediction.elements import MISSING_CONDUCT_FACTOR, REQUIRED_CONDUCT, ChargeElements
+from tianping.prediction.elements import (MISSING_CONDUCT_FACTOR, REQUIRED_CONDUCT, STATE_COUNTERPARTS,
+                                          STATE_FUNCTIONARY, ChargeElements)
 from tianping.prediction.evaluate import evaluate, gold_spelling, write_report
 from tianping.prediction.grounded import link_charge_to_article
 from tianping.prediction.grounding import ArticleTexts, event_date
@@ -430,6 +432,63 @@ def test_grounded_model_lowers_charge_without_required_conduct(tmp_path):
     assert after[1] == pytest.approx(before[1] * MISSING_CONDUCT_FACTOR)
     model.save(tmp_path / "required")
     assert load_model(tmp_path / "required").required_conduct == {"盗窃": "窃取|盗"}
+
+
+EMPLOYEE_BRIBERY = ["被告人刘某担任某电器公司采购经理期间，利用职务上的便利，非法收受供应商好处费人民币5万元。",
+                    "被告人许某利用其担任某物流公司项目经理的职务便利，收受他人贿赂共计8万元。",
+                    "被告人何某在某科技公司任采购工程师，利用职务便利收受客户回扣3万元。"]
+OFFICIAL_BRIBERY = "被告人王某身为某县国土资源局局长，利用职务上的便利，为他人谋取利益，非法收受他人财物共计人民币50万元。"
+
+
+@pytest.mark.parametrize("text, matches", [
+    ("被告人王某身为某县国土资源局局长，利用职务上的便利", True),
+    ("被告人时任长沟镇人民政府副镇长，负责拆迁工作", True),
+    ("公诉机关认为，被告人作为国家工作人员，利用职务上的便利", True),
+    ("被告人系某区公安分局民警", True),
+    ("被告人在担任渔岙村委会主任期间收受工程款", False),
+    ("被告人担任某公司采购经理期间", False),
+    ("被告人不属于国家工作人员", False),
+    ("被告人到案后，被公安局民警抓获", False),
+])
+def test_state_functionary_wording(text, matches):
+    assert (re.search(STATE_FUNCTIONARY, text) is not None) == matches
+
+
+def test_grounded_model_moves_bribery_of_official(tmp_path):
+    texts = ArticleTexts(_small_store(tmp_path))
+    cases = _cases() + [Case(fact=fact, charges=["非国家工作人员受贿"], articles=[163], term=Term(months=12),
+                             line=16 + i) for i, fact in enumerate(EMPLOYEE_BRIBERY)]
+    model = create_model("grounded", statute_weight=0.0, statute_examples=False)
+    model.fit(cases, extra_charges=["受贿"], extra_articles=[385], article_texts=texts)
+    assert model.state_counterparts == STATE_COUNTERPARTS
+    employee, official = model.charge_vocab.index["非国家工作人员受贿"], model.charge_vocab.index["受贿"]
+    own, theirs = model.article_vocab.index[163], model.article_vocab.index[385]
+    facts = [OFFICIAL_BRIBERY, "被告人赵某在某商贸公司担任销售主管，利用职务上的便利收受客户好处费4万元。"]
+    model.state_counterparts = {}
+    before = model.probabilities(facts)
+    model.state_counterparts = dict(STATE_COUNTERPARTS)
+    after = model.probabilities(facts)
+    assert after.charges[0, official] == max(before.charges[0, official], before.charges[0, employee])
+    assert after.charges[0, employee] == pytest.approx(before.charges[0, employee] * MISSING_CONDUCT_FACTOR)
+    assert after.articles[0, theirs] >= before.articles[0, own]
+    assert after.articles[0, own] == pytest.approx(before.articles[0, own] * MISSING_CONDUCT_FACTOR)
+    # An employee of a company keeps the employee's offence.
+    np.testing.assert_array_equal(after.charges[1], before.charges[1])
+    np.testing.assert_array_equal(after.articles[1], before.articles[1])
+    names = [charge["name"] for charge in model.predict([OFFICIAL_BRIBERY], article_texts=False)[0].charges]
+    assert names == ["受贿"]
+
+    # Supplied charges keep the articles that follow from them.
+    supplied = model.probabilities([OFFICIAL_BRIBERY], charges=[["非国家工作人员受贿"]])
+    model.state_counterparts = {}
+    np.testing.assert_array_equal(model.probabilities([OFFICIAL_BRIBERY], charges=[["非国家工作人员受贿"]]).articles,
+                                  supplied.articles)
+    model.state_counterparts = dict(STATE_COUNTERPARTS)
+
+    model.save(tmp_path / "counterparts")
+    loaded = load_model(tmp_path / "counterparts")
+    assert loaded.state_counterparts == {name: list(entry) for name, entry in STATE_COUNTERPARTS.items()}
+    np.testing.assert_array_equal(loaded.probabilities(facts).articles, after.articles)
 
 
 def test_threshold_objective_is_cail_score():

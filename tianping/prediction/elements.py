@@ -32,6 +32,22 @@ REQUIRED_CONDUCT = {
 # A charge whose required conduct the fact does not mention keeps this share of its probability.
 MISSING_CONDUCT_FACTOR = 0.2
 
+# Offences of employees of companies and other units, each with the offence that the same
+# conduct makes when a state functionary commits it: (employee's articles, state functionary's
+# offence, its articles). 386 and 383 give the penalties of 受贿 and 贪污.
+STATE_COUNTERPARTS = {
+    "非国家工作人员受贿": ([163], "受贿", [385, 386]),
+    "职务侵占": ([271], "贪污", [382, 383]),
+    "挪用资金": ([272], "挪用公款", [384]),
+}
+_ORGAN = r"(?:局|厅|委员会|办公室|政府|法院|检察院|派出所|税务|海关|监狱|看守所|镇|乡|街道办事处)"
+_POST = r"(?:局长|厅长|处长|科长|所长|镇长|乡长|县长|区长|市长|主任|科员|干部|民警|警察|法官|检察官|狱警|工作人员)"
+# Wording that makes the defendant a state functionary: the legal term, or a post in a state organ
+# held by the defendant (身为…局局长, 时任…镇人民政府副镇长). Village committees are left out,
+# because their members act as state functionaries only in some of their duties.
+STATE_FUNCTIONARY = (rf"(?<!非)(?<!不是)(?<!不属于)国家(?:机关)?工作人员|从事公务"
+                     rf"|(?:身为|系|担任|时任|任|作为)[^，。；村]{{0,16}}?{_ORGAN}[^，。；、村]{{0,8}}?{_POST}")
+
 
 class ChargeElements:
     """Regular expressions per charge; a fact supports a charge when one of its patterns matches."""

@@ -20,6 +20,13 @@ with fewer than ``element_max_cases`` training cases.
 A charge that requires some conduct (抢劫: violence, coercion or a threat) keeps
 only a share of its probability when the fact mentions none of it.
 
+Bribery, embezzlement and misappropriation by employees of companies
+(非国家工作人员受贿, 职务侵占, 挪用资金) become the offences of state
+functionaries (受贿, 贪污, 挪用公款) when the fact names the defendant as a state
+functionary or gives a post in a state organ, and their articles follow. Both
+charges of a pair must be labels of the model, so this needs the full charge
+list (``--charges``): the CAIL2018 sample has no 受贿 case.
+
 The supervised heads also train on one statute example per charge: the text of
 the charge's article, labelled with the charge and the article. It is never
 held out for calibration, and it gives charges without training cases a
@@ -38,7 +45,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from tianping.datasets.records import Case, normalize_charge
-from tianping.prediction.elements import MISSING_CONDUCT_FACTOR, REQUIRED_CONDUCT, ChargeElements
+from tianping.prediction.elements import (MISSING_CONDUCT_FACTOR, REQUIRED_CONDUCT, STATE_COUNTERPARTS,
+                                          STATE_FUNCTIONARY, ChargeElements)
 from tianping.prediction.grounding import ArticleTexts, name_bigrams
 from tianping.prediction.model import TfidfModel, register_kind
 
@@ -100,6 +108,9 @@ class GroundedModel(TfidfModel):
         self.elements = ChargeElements({})
         # Per charge name: a regular expression for conduct that the charge requires (see REQUIRED_CONDUCT).
         self.required_conduct: dict[str, str] = {}
+        # Charge of an employee → charge of a state functionary, and the wording that names the latter.
+        self.state_counterparts: dict[str, str] = {}
+        self.state_functionary = ""
         # Per charge: the linked article number, 0 when none.
         self.charge_statute_article = np.zeros(0, dtype=np.int32)
         self.statute_numbers = np.zeros(0, dtype=np.int32)
@@ -115,6 +126,8 @@ class GroundedModel(TfidfModel):
         if self.settings["element_weight"] > 0:
             self.elements = ChargeElements.shipped()
             self.required_conduct = dict(REQUIRED_CONDUCT)
+            self.state_counterparts = dict(STATE_COUNTERPARTS)
+            self.state_functionary = STATE_FUNCTIONARY
         linked = [link_charge_to_article(name, texts) for name in extra_charges]
         extra_articles = list(extra_articles) + [number for number in linked if number]
         return super().fit(train, valid, progress_factory, extra_charges=extra_charges,
@@ -231,7 +244,58 @@ class GroundedModel(TfidfModel):
                 continue
             missing = np.array([re.search(regex, fact) is None for fact in facts])
             combined[missing, column] *= MISSING_CONDUCT_FACTOR
+        rows = self._state_functionary_rows(facts)
+        for employee, official in self._charge_pairs():
+            combined[rows, official] = np.maximum(combined[rows, official], combined[rows, employee])
+            combined[rows, employee] *= MISSING_CONDUCT_FACTOR
         return combined
+
+    def _charge_pairs(self) -> list[tuple[int, int]]:
+        """Return the columns of (employee's charge, state functionary's charge) pairs that are both labels."""
+        pairs = []
+        for employee, (_, official, _) in self.state_counterparts.items():
+            columns = (self.charge_vocab.index.get(employee), self.charge_vocab.index.get(official))
+            if None not in columns:
+                pairs.append(columns)
+        return pairs
+
+    def _article_pairs(self) -> list[tuple[list[int], list[int]]]:
+        """Return the article columns of the employee's offence and of the state functionary's offence."""
+        pairs = []
+        for employee, (own, official, theirs) in self.state_counterparts.items():
+            if employee not in self.charge_vocab.index or official not in self.charge_vocab.index:
+                continue
+            own_columns = [self.article_vocab.index[number] for number in own if number in self.article_vocab.index]
+            their_columns = [self.article_vocab.index[number] for number in theirs
+                             if number in self.article_vocab.index]
+            if own_columns and their_columns:
+                pairs.append((own_columns, their_columns))
+        return pairs
+
+    def _state_functionary_rows(self, facts: Sequence[str]) -> np.ndarray:
+        """Return a mask of the facts that name the defendant as a state functionary."""
+        if not self.state_functionary or not self.state_counterparts:
+            return np.zeros(len(facts), dtype=bool)
+        return np.array([re.search(self.state_functionary, fact) is not None for fact in facts], dtype=bool)
+
+    def _adjust_articles(self, article_probabilities: np.ndarray, facts: Sequence[str],
+                         charges_supplied: bool) -> np.ndarray:
+        """Move the article head's probability of an employee's article to the state functionary's articles.
+
+        The articles implied by the charges follow the moved charge probabilities.
+        Supplied charges are taken as they are, so their articles are left alone.
+        """
+        pairs = [] if charges_supplied else self._article_pairs()
+        rows = self._state_functionary_rows(facts) if pairs else None
+        if rows is None or not rows.any():
+            return article_probabilities
+        adjusted = article_probabilities.copy()
+        for own, theirs in pairs:
+            moved = adjusted[np.ix_(rows, own)].max(axis=1)
+            for column in theirs:
+                adjusted[rows, column] = np.maximum(adjusted[rows, column], moved)
+            adjusted[np.ix_(rows, own)] *= MISSING_CONDUCT_FACTOR
+        return adjusted
 
     def _state(self):
         meta, arrays = super()._state()
@@ -243,6 +307,8 @@ class GroundedModel(TfidfModel):
         meta["statute_shape"] = list(matrix.shape)
         meta["charge_elements"] = self.elements.patterns
         meta["required_conduct"] = self.required_conduct
+        meta["state_counterparts"] = self.state_counterparts
+        meta["state_functionary"] = self.state_functionary
         return meta, arrays
 
     def _restore(self, meta, arrays):
@@ -255,6 +321,8 @@ class GroundedModel(TfidfModel):
         # Models saved before conduct patterns existed have none.
         self.elements = ChargeElements(meta.get("charge_elements", {}))
         self.required_conduct = meta.get("required_conduct", {})
+        self.state_counterparts = meta.get("state_counterparts", {})
+        self.state_functionary = meta.get("state_functionary", "")
 
 
 register_kind(GroundedModel)

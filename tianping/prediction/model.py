@@ -246,8 +246,9 @@ class JudgmentModel:
             charge_sets = charge_probabilities
         else:
             charge_sets = self._multi_hot(decide(charge_probabilities, self.charge_head.thresholds))
-        article_probabilities = self._combine_articles(self.article_head.probabilities(X), charge_probabilities)
-        article_probabilities = self._adjust_articles(article_probabilities, charge_probabilities)
+        supervised_articles = self._adjust_articles(self.article_head.probabilities(X), facts,
+                                                    charges_supplied=charges is not None)
+        article_probabilities = self._combine_articles(supervised_articles, charge_probabilities)
         return Probabilities(charges=charge_probabilities, articles=article_probabilities,
                              terms=self.term_head.predict(X, charge_sets, facts), features=X)
 
@@ -260,7 +261,9 @@ class JudgmentModel:
     def _charge_probabilities(self, X, facts: Sequence[str]) -> np.ndarray:
         return self.charge_head.probabilities(X)
 
-    def _adjust_articles(self, article_probabilities: np.ndarray, charge_probabilities: np.ndarray) -> np.ndarray:
+    def _adjust_articles(self, article_probabilities: np.ndarray, facts: Sequence[str],
+                         charges_supplied: bool) -> np.ndarray:
+        """Let subclasses correct the article head's probabilities before the charges' articles are added."""
         return article_probabilities
 
     def _given_charges(self, charges: Sequence[Sequence[str]]) -> np.ndarray:
