@@ -42,6 +42,7 @@ def test_train_reports_skipped_record(workspace):
     # Without a terminal, progress is a line per quarter: 3 charges fitted in 3 folds and once more.
     assert "罪名分类器：0/12\n" in result.stderr
     assert "罪名分类器：12/12\n" in result.stderr
+    assert "刑期模型：4/4\n" in result.stderr
     assert (root / "model" / "manifest.json").is_file()
 
 

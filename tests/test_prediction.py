@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -88,6 +89,29 @@ def test_evidence_names_ngrams(tiny_model):
     assert drunk["name"] == "危险驾驶"
     assert drunk["evidence"]
     assert not any(char.isdigit() for ngram in drunk["evidence"] for char in ngram)
+
+
+def test_evidence_skips_masked_names():
+    # Every theft case names the defendant 李某, so the name's n-grams score for 盗窃.
+    cases = [replace(case, fact="被告人李某" + case.fact[5:]) if case.charges == ["盗窃"] else case
+             for case in _cases()]
+    model = create_model("tfidf").fit(cases)
+    charge = model.predict(["被告人李某在商场内拿走他人手机一部。"], article_texts=False)[0].charges[0]
+    assert charge["name"] == "盗窃"
+    assert charge["evidence"] == ["他人", "手机", "手机一部", "一部", "机一"]
+
+
+@pytest.mark.parametrize("ngram, shown", [
+    ("窃取", True), ("秘密窃取", True), ("被告人", True),
+    ("人李", False), ("李某", False), ("害人王", False), ("某甲", False),
+    ("，被", False), ("两条", True), ("19", False), ("mg", True),
+])
+def test_evidence_leaves_out_name_pieces(ngram, shown):
+    from tianping.prediction.model import _MASKED_NAME, _explains
+
+    fact = "被告人李某在超市内秘密窃取香烟两条，被害人王某甲报警。"
+    spans = [match.span() for match in _MASKED_NAME.finditer(fact)]
+    assert _explains(ngram, fact, spans) == shown
 
 
 def test_abstain_threshold(tiny_model):
@@ -176,6 +200,23 @@ def test_bad_facts_rejected(tiny_model, monkeypatch):
     with pytest.raises(InvalidInputError) as error:
         tiny_model.predict(["盗" * 21], article_texts=False)
     assert "超过上限 20 字" in str(error.value)
+
+
+@pytest.mark.parametrize("mode, steps", [("boosted", 4), ("buckets", 2), ("regression", 2)])
+def test_training_reports_progress(mode, steps):
+    bars = {}
+
+    def factory(total, label):
+        bars[label] = {"total": total, "done": 0}
+
+        def advance(step=1):
+            bars[label]["done"] += step
+        return advance
+
+    create_model("tfidf", term_mode=mode).fit(_cases(), progress_factory=factory)
+    # 3 charges and 3 articles, each fitted in 3 folds and once more.
+    assert bars == {"罪名分类器": {"total": 12, "done": 12}, "法条分类器": {"total": 12, "done": 12},
+                    "刑期模型": {"total": steps, "done": steps}}
 
 
 def test_training_is_repeatable():

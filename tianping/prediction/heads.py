@@ -339,11 +339,20 @@ class TermHead:
     def config(self) -> dict:
         return {"mode": self.mode, "alpha": self.alpha}
 
+    def fit_steps(self) -> int:
+        """Return how many steps ``fit`` reports to its progress callable."""
+        return 4 if self.mode == "boosted" else 2
+
     def fit(self, X, terms: Sequence[Term], charges: np.ndarray | None = None,
-            facts: Sequence[str] | None = None) -> None:
-        """Fit on text features ``X``. The boosted mode also needs the charges (multi-hot) and the facts."""
+            facts: Sequence[str] | None = None, progress=None) -> None:
+        """Fit on text features ``X``. The boosted mode also needs the charges (multi-hot) and the facts.
+
+        ``progress`` is called with 1 after each of the ``fit_steps()`` stages.
+        """
+        advance = progress or (lambda step: None)
         kinds = np.array([_term_kind(term) for term in terms])
         self._fit_kind(X, kinds)
+        advance(1)
         fixed_rows = np.flatnonzero(kinds == _FIXED)
         if facts is not None:
             self.recommendation_share = self._fit_recommendation_share(
@@ -353,20 +362,27 @@ class TermHead:
             months, fixed_rows = np.zeros(1), np.zeros(1, dtype=int)
         if self.mode == "regression":
             self.term_weights, self.term_intercepts = self._ridge(X[fixed_rows], np.log1p(months))
+            advance(1)
             return
         buckets = np.array([_bucket_of(int(m)) for m in months])
         self.bucket_classes = sorted(set(buckets.tolist()))
         self.bucket_centers = self._bucket_centers(months, buckets)
         if self.mode == "buckets":
             self.term_weights, self.term_intercepts = self._bucket_logistic(X[fixed_rows], buckets)
-        elif self.mode == "boosted":
-            self.term_weights, self.term_intercepts = self._ridge(X[fixed_rows], np.log1p(months))
-            if len(self.bucket_classes) > 1:
-                ridge = self._held_out_ridge(X[fixed_rows], np.log1p(months))
-                features = self._boosted_features(ridge, charges[fixed_rows], [facts[i] for i in fixed_rows])
-                # Leaves of at least 10 cases on a full data set. Smaller ones let a few hundred cases split at all.
-                leaf = int(np.clip(len(fixed_rows) // 50, 2, 10))
-                self.trees = BoostedTrees.fit(features, buckets, min_samples_leaf=leaf)
+            advance(1)
+            return
+        self.term_weights, self.term_intercepts = self._ridge(X[fixed_rows], np.log1p(months))
+        advance(1)
+        if len(self.bucket_classes) < 2:
+            advance(2)
+            return
+        ridge = self._held_out_ridge(X[fixed_rows], np.log1p(months))
+        advance(1)
+        features = self._boosted_features(ridge, charges[fixed_rows], [facts[i] for i in fixed_rows])
+        # Leaves of at least 10 cases on a full data set. Smaller ones let a few hundred cases split at all.
+        leaf = int(np.clip(len(fixed_rows) // 50, 2, 10))
+        self.trees = BoostedTrees.fit(features, buckets, min_samples_leaf=leaf)
+        advance(1)
 
     @staticmethod
     def _fit_recommendation_share(facts: Sequence[str], terms: Sequence[Term]) -> float | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +33,8 @@ from tianping.statutes.models import format_article_number
 logger = logging.getLogger(__name__)
 
 MANIFEST_NAME = "manifest.json"
+# Masked names in judgments: 张某, 李某某, 王某甲, 肖X.
+_MASKED_NAME = re.compile(r"[\u4e00-\u9fff](?:某+|[X×Ｘ]+)[甲乙丙丁戊己庚辛]?")
 ARRAYS_NAME = "arrays.npz"
 # Increased whenever saved arrays stop matching the features the code computes. Format 2:
 # the term model reads amounts written in Chinese numerals, so format 1 term trees must be retrained.
@@ -188,7 +191,8 @@ class JudgmentModel:
         self.article_head.thresholds, self.article_head.global_threshold = tune_thresholds(combined, targets)
 
         self.term_head = TermHead(mode=self.settings["term_mode"], alpha=self.settings["term_alpha"])
-        self.term_head.fit(X, [case.term for case in train], charges=Y_charges, facts=facts)
+        term_progress = progress_factory(self.term_head.fit_steps(), "刑期模型") if progress_factory else None
+        self.term_head.fit(X, [case.term for case in train], charges=Y_charges, facts=facts, progress=term_progress)
         self._after_fit(train, X)
         self.training_info = {"train_cases": len(train), "valid_cases": len(valid) if valid else 0,
                               "seconds": round(time.perf_counter() - started, 1),
@@ -305,7 +309,7 @@ class JudgmentModel:
             ]
             predicted_articles = [
                 self._article_entry(i, float(probabilities.articles[row, i]), date, article_texts,
-                                    self.evidence(probabilities.features, row, "articles", i, evidence),
+                                    self.evidence(probabilities.features, row, "articles", i, evidence, fact),
                                     [entry["name"] for entry in predicted_charges])
                 for i in article_sets[row]
             ]
@@ -349,16 +353,21 @@ class JudgmentModel:
 
     def charge_evidence(self, fact: str, X, row: int, label: int, count: int) -> list[str]:
         """Return what drove charge ``label`` for this case: by default its n-gram evidence."""
-        return self.evidence(X, row, "charges", label, count)
+        return self.evidence(X, row, "charges", label, count, fact)
 
-    def evidence(self, X, row: int, kind: str, label: int, count: int) -> list[str]:
-        """Return the n-grams that raised this label's score most for this case (TF-IDF models)."""
+    def evidence(self, X, row: int, kind: str, label: int, count: int, fact: str = "") -> list[str]:
+        """Return the n-grams that raised this label's score most for this case (TF-IDF models).
+
+        N-grams with digits or punctuation, and those that occur in ``fact`` only
+        as part of a masked name (人李 in 被告人李某), are left out.
+        """
         names = self.featurizer.feature_names() if count else None
         if not names or X is None:
             return []
         head = self.charge_head if kind == "charges" else self.article_head
         if label >= head.weights.shape[0]:
             return []
+        name_spans = [match.span() for match in _MASKED_NAME.finditer(fact)]
         features = X.getrow(row)
         contributions = features.data * head.weights[label, features.indices]
         order = np.argsort(-contributions)
@@ -367,8 +376,7 @@ class JudgmentModel:
             if contributions[position] <= 0 or len(chosen) >= count:
                 break
             name = names[features.indices[position]]
-            # Digits come from dates and sums (19, 9年), which explain nothing to a reader.
-            if len(name.strip()) >= 2 and not any(char.isdigit() for char in name) and name not in chosen:
+            if name not in chosen and _explains(name, fact, name_spans):
                 chosen.append(name)
         return chosen
 
@@ -424,6 +432,24 @@ class JudgmentModel:
         self.charge_vocab = LabelVocabulary.from_dict(meta["charge_vocab"])
         self.article_vocab = LabelVocabulary.from_dict(meta["article_vocab"])
         self.charge_articles = arrays["charge_articles"].astype(np.float64)
+
+
+def _explains(ngram: str, fact: str, name_spans: list[tuple[int, int]]) -> bool:
+    """Return whether ``ngram`` can be shown to a reader as evidence from ``fact``."""
+    # Digits come from dates and sums (19, 9年), which explain nothing to a reader.
+    if len(ngram.strip()) < 2 or any(char.isdigit() or not char.isalnum() for char in ngram.strip()):
+        return False
+    if not name_spans:
+        return True
+    start = fact.find(ngram)
+    while start >= 0:
+        end = start + len(ngram)
+        if not any(start < span_end and span_start < end for span_start, span_end in name_spans):
+            return True
+        start = fact.find(ngram, start + 1)
+    # An n-gram that does not occur verbatim (letters are lower-cased, a word pair can span
+    # dropped punctuation) cannot be checked against the names, so it is kept.
+    return fact.find(ngram) < 0
 
 
 class TfidfModel(JudgmentModel):
