@@ -181,6 +181,25 @@ def test_load_missing_or_foreign_directory(tmp_path):
     with pytest.raises(InvalidInputError) as error:
         load_model(tmp_path / "empty")
     assert "manifest.json" in str(error.value)
+    index = tmp_path / "index"
+    index.mkdir()
+    (index / "manifest.json").write_text('{"format": 3, "bm25": {"k1": 1.2}}', encoding="utf-8")
+    with pytest.raises(InvalidInputError) as error:
+        load_model(index)
+    assert str(error.value) == f"{index} 是法律检索索引目录，不是判决预测模型（请指定 tianping predict train --out 写出的目录）"
+    assert error.value.code == "invalid_input"
+
+
+def test_load_model_of_edited_kind(tiny_model, tmp_path):
+    directory = tiny_model.save(tmp_path / "model")
+    manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
+    manifest["kind"] = "grounded"
+    (directory / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(InvalidInputError) as error:
+        load_model(directory)
+    assert error.value.code == "model_corrupt"
+    assert str(error.value) == (f"模型目录内容不完整：{directory}（缺少 grounded 模型所需的 charge_statute_article，"
+                                "清单中的模型类型或设置可能被改动过）（请重新训练模型）")
 
 
 def test_bad_facts_rejected(tiny_model, monkeypatch):

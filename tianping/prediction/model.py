@@ -552,8 +552,11 @@ def load_model(directory: str | Path) -> JudgmentModel:
     except json.JSONDecodeError as exc:
         raise InvalidInputError(f"模型清单已损坏：{manifest_path}（第 {exc.lineno} 行第 {exc.colno} 列不是有效的 JSON）",
                                 code="model_corrupt", hint="请重新训练模型") from None
+    if isinstance(manifest, dict) and "bm25" in manifest:
+        raise InvalidInputError(f"{source} 是法律检索索引目录，不是判决预测模型",
+                                hint="请指定 tianping predict train --out 写出的目录")
     if not isinstance(manifest, dict) or manifest.get("format") != "tianping-judgment-model":
-        raise InvalidInputError(f"{manifest_path} 不是 tianping 判决预测模型的清单", code="model_corrupt",
+        raise InvalidInputError(f"{manifest_path} 不是 tianping 判决预测模型的清单",
                                 hint="请指定 tianping predict train --out 写出的目录")
     format_version = manifest.get("format_version")
     if type(format_version) is not int:
@@ -585,7 +588,11 @@ def load_model(directory: str | Path) -> JudgmentModel:
             arrays = {name: stored[name] for name in stored.files}
         model = MODEL_KINDS[kind](**manifest["settings"])
         model._restore(manifest["state"], arrays)
-    except (KeyError, TypeError, ValueError, OSError) as exc:
+    except KeyError as exc:
+        raise InvalidInputError(f"模型目录内容不完整：{source}（缺少 {kind} 模型所需的 {exc.args[0]}，"
+                                "清单中的模型类型或设置可能被改动过）", code="model_corrupt",
+                                hint="请重新训练模型") from None
+    except (TypeError, ValueError, OSError) as exc:
         raise InvalidInputError(f"模型目录内容不完整：{source}（{exc}）", code="model_corrupt",
                                 hint="请重新训练模型") from None
     model.training_info = manifest.get("training", {})
