@@ -38,7 +38,7 @@ def test_train_reports_skipped_record(workspace):
     assert summary["charges"] == 3
     assert summary["train_data"]["cases"] == 15
     assert summary["train_data"]["bad_records"][0]["line"] == 4
-    assert "跳过 1 条" in result.stderr
+    assert "有 1 条有问题的记录，跳过（第 4 行" in result.stderr
     # Without a terminal, progress is a line per quarter: 3 charges fitted in 3 folds and once more.
     assert "罪名分类器：0/12\n" in result.stderr
     assert "罪名分类器：12/12\n" in result.stderr
@@ -93,7 +93,7 @@ def test_case_jsonl_one_object_per_line(workspace):
     assert rows[0]["charges"][0]["name"] == "盗窃"
     assert rows[1]["error"]["code"] == "invalid_input"
     assert rows[2]["charges"][0]["name"] == "危险驾驶"
-    assert "第 2 行" in result.stderr
+    assert f"警告：{source} 有 1 条有问题的记录，输出中对应的行是错误对象（第 2 行" in result.stderr
 
 
 def test_case_abstains_below_threshold(workspace):

@@ -49,12 +49,13 @@ def _load(path: str, fields: tuple[str, ...], on_error: str, require_labels: boo
     return load_cases(path, field_map=field_map, on_error=on_error, require_labels=require_labels)
 
 
-def _report_skipped(dataset) -> None:
+def _report_skipped(dataset, outcome: str = "跳过") -> None:
+    """Warn on stderr about the bad records of ``dataset``; ``outcome`` says what happened to them."""
     if dataset.bad_records:
         shown = "；".join(f"第 {bad.line} 行：{bad.reason}" for bad in dataset.bad_records[:5])
         more = f"，另有 {len(dataset.bad_records) - 5} 条" if len(dataset.bad_records) > 5 else ""
-        click.echo(f"警告：{dataset.source} 跳过 {len(dataset.bad_records)} 条有问题的记录（{shown}{more}）",
-                   err=True)
+        click.echo(f"警告：{dataset.source} 有 {len(dataset.bad_records)} 条有问题的记录，{outcome}"
+                   f"（{shown}{more}）", err=True)
 
 
 def _term_text(term: dict) -> str:
@@ -274,7 +275,7 @@ def _predict_lines(model, path: str, abstain_below, texts) -> None:
     from tianping.datasets.loaders import load_cases
 
     dataset = load_cases(path, format="jsonl", require_labels=False, on_error="skip")
-    _report_skipped(dataset)
+    _report_skipped(dataset, "输出中对应的行是错误对象")
     results = {}
     batch = 256
     for start in range(0, len(dataset.cases), batch):
