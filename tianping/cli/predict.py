@@ -50,7 +50,7 @@ def _load(path: str, fields: tuple[str, ...], on_error: str, require_labels: boo
 
 
 def _report_skipped(dataset, outcome: str = "跳过") -> None:
-    """Warn on stderr about the bad records of ``dataset``; ``outcome`` says what happened to them."""
+    """Warn on stderr about the bad records of ``dataset``, with ``outcome`` naming what became of them."""
     if dataset.bad_records:
         shown = "；".join(f"第 {bad.line} 行：{bad.reason}" for bad in dataset.bad_records[:5])
         more = f"，另有 {len(dataset.bad_records) - 5} 条" if len(dataset.bad_records) > 5 else ""
