@@ -1,9 +1,10 @@
 """``tianping --help`` and subcommand help: click's headings and the option texts read in Chinese."""
 
+import pytest
 from click.testing import CliRunner
 
 from tianping import __version__
-from tianping.cli.main import cli
+from tianping.cli.main import cli, display_width, wrap_columns
 
 ENGLISH_CLICK_TEXTS = ("Usage:", "Options:", "Commands:", "Arguments:", "Show this message and exit.")
 
@@ -55,3 +56,34 @@ def test_required_and_default_notes_chinese():
     assert "[默认：tfidf]" in text
     assert "required" not in text
     assert "default:" not in text
+
+
+@pytest.mark.parametrize("text, width, lines", [
+    ("回答问题并核验引用", 8, ["回答问题", "并核验引", "用"]),
+    # Closing punctuation does not start a line, so the character before it moves down too.
+    ("法条，款项", 4, ["法", "条，", "款项"]),
+    ("最快）、其他", 4, ["最", "快）、", "其他"]),
+    ("见 draft NAME ...”", 14, ["见 draft", "NAME ...”"]),
+    # An opening bracket moves to the next line with what it opens.
+    ("模型（TF-IDF）", 6, ["模型", "（TF-IDF）"]),
+    ("用 --model DIR 指定目录", 12, ["用 --model", "DIR 指定目录"]),
+    ("返回的条文数。  [默认：10]", 40, ["返回的条文数。  [默认：10]"]),
+])
+def test_wrap_columns_table(text, width, lines):
+    assert wrap_columns(text, width) == lines
+
+
+def _command_paths(command, path=()):
+    yield path
+    for name, subcommand in getattr(command, "commands", {}).items():
+        yield from _command_paths(subcommand, (*path, name))
+
+
+@pytest.mark.parametrize("command", list(_command_paths(cli)), ids=" ".join)
+def test_help_fits_terminal_columns(command):
+    lines = help_lines(*command, "--help")
+    # The usage line and option names are click's own and are not wrapped, so only help text is checked.
+    too_wide = [line for line in lines if display_width(line) > 80 and not line.lstrip().startswith("-")
+                and not line.startswith("用法")]
+    assert too_wide == []
+    assert [line for line in lines if line.strip()[:1] in tuple("，。、；：！？）》")] == []

@@ -7,6 +7,7 @@ import json
 import logging
 import re
 import sys
+import unicodedata
 
 import click
 
@@ -111,11 +112,95 @@ def _translate_help_extra(text: str) -> str:
     return f"{text[:match.start()]}[{'；'.join(translated)}]"
 
 
-class ChineseHelpFormatter(click.HelpFormatter):
-    """A help formatter that writes click's usage prefix, headings and option notes in Chinese."""
+def display_width(text: str) -> int:
+    """Return the terminal columns that ``text`` takes: two for each wide (CJK) character, one otherwise."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
 
-    # NOTE: click wraps help text by character count, but a Chinese character takes two terminal
-    # columns, so a line of Chinese help can need up to twice the columns click allows for it.
+
+# Punctuation that must not start a line of Chinese text, and brackets that must not end one.
+_NO_LINE_START = frozenset("，。、；：！？）》」』〉】”’,.;:!?)")
+_NO_LINE_END = frozenset("（《「『〈【“‘(")
+# A run of characters that is not wide and not space (an English word, an option name), one wide
+# character, or a run of spaces.
+_WRAP_TOKEN = re.compile(r"\s+|[^\s\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]+|.")
+
+
+def wrap_columns(text: str, width: int) -> list[str]:
+    """Wrap one paragraph to ``width`` terminal columns.
+
+    A line may break between any two Chinese characters and at spaces, never inside
+    an English word. Closing punctuation such as ，or ） does not start a line, so
+    the word before it moves down with it, and an opening bracket does not end one.
+    """
+    lines: list[str] = []
+    tokens: list[str] = []
+    for token in _WRAP_TOKEN.findall(text):
+        if token.isspace():
+            if tokens:
+                tokens.append(token)
+            continue
+        if tokens and display_width("".join(tokens)) + display_width(token) > width:
+            kept, carried = _break_point(tokens, token)
+            if kept:
+                lines.append("".join(kept).rstrip())
+                tokens = carried
+        tokens.append(token)
+    if tokens:
+        lines.append("".join(tokens).rstrip())
+    return lines
+
+
+def _break_point(tokens: list[str], following: str) -> tuple[list[str], list[str]]:
+    """Split a full line's ``tokens`` into the part that stays and the part carried to the next line.
+
+    The part that stays is empty when no break is allowed, and the line then runs long.
+    """
+    staying = list(tokens)
+    spaces: list[str] = []
+    while staying and staying[-1].isspace():
+        spaces.insert(0, staying.pop())
+    carried: list[str] = []
+    # Closing punctuation moves down together with the word it follows, however many marks there are.
+    if following[0] in _NO_LINE_START:
+        while not carried or carried[0][0] in _NO_LINE_START:
+            if len(staying) < 2:
+                return [], []
+            carried.insert(0, staying.pop())
+        carried.extend(spaces)
+    while staying and staying[-1][-1] in _NO_LINE_END:
+        carried.insert(0, staying.pop())
+    return staying, carried
+
+
+def _join_lines(lines: list[str]) -> str:
+    """Join the lines of a paragraph with spaces, except between two Chinese characters."""
+    text = ""
+    for line in (line.strip() for line in lines):
+        if text and line and (display_width(text[-1]) == 1 or display_width(line[0]) == 1):
+            text += " "
+        text += line
+    return text
+
+
+def wrap_paragraphs(text: str, width: int, indent: int = 0) -> list[str]:
+    """Wrap ``text`` paragraph by paragraph, keeping a paragraph that starts with click's \\b as it is."""
+    out: list[str] = []
+    for paragraph in re.split(r"\n\s*\n", text.strip("\n")):
+        lines = paragraph.splitlines()
+        if out:
+            out.append("")
+        if lines and lines[0].strip() == "\b":
+            out.extend(" " * indent + line for line in lines[1:])
+            continue
+        out.extend(" " * indent + line for line in wrap_columns(_join_lines(lines), max(width - indent, 10)))
+    return out
+
+
+class ChineseHelpFormatter(click.HelpFormatter):
+    """A help formatter that writes click's usage prefix, headings and option notes in Chinese.
+
+    Help text is wrapped by terminal columns, where a Chinese character takes two.
+    """
 
     def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
         super().write_usage(prog, args, "用法：" if prefix is None else prefix)
@@ -123,8 +208,29 @@ class ChineseHelpFormatter(click.HelpFormatter):
     def write_heading(self, heading: str) -> None:
         self.write(f"{'':>{self.current_indent}}{_HELP_HEADINGS.get(heading, heading)}：\n")
 
+    def write_text(self, text: str) -> None:
+        for line in wrap_paragraphs(text, self.width, self.current_indent):
+            self.write(f"{line}\n")
+
     def write_dl(self, rows, col_max: int = 30, col_spacing: int = 2) -> None:
-        super().write_dl([(term, _translate_help_extra(text)) for term, text in rows], col_max, col_spacing)
+        rows = [(term, _translate_help_extra(text)) for term, text in rows]
+        if not rows:
+            return
+        first_width = min(max(display_width(term) for term, _ in rows), col_max) + col_spacing
+        text_width = max(self.width - self.current_indent - first_width, 10)
+        for term, text in rows:
+            self.write(f"{'':>{self.current_indent}}{term}")
+            lines = wrap_paragraphs(text, text_width) if text else []
+            if not lines:
+                self.write("\n")
+                continue
+            if display_width(term) + col_spacing <= first_width:
+                self.write(" " * (first_width - display_width(term)))
+            else:
+                self.write("\n" + " " * (self.current_indent + first_width))
+            self.write(f"{lines[0]}\n")
+            for line in lines[1:]:
+                self.write(f"{' ' * (self.current_indent + first_width)}{line}\n" if line else "\n")
 
 
 class TianpingContext(click.Context):
