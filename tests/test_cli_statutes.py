@@ -179,7 +179,8 @@ def test_ask_imports_default_store_on_first_use(isolated_home):
     searched = json.loads(CliRunner().invoke(cli, ["laws", "search", "为谋取职务职级晋升调整行贿", "--json"]).output)
     assert (searched["hits"][0]["law"], searched["hits"][0]["article"]) == ("中华人民共和国刑法", "第三百九十条")
     unchanged = json.loads(CliRunner().invoke(cli, ["laws", "show", "刑法", "264", "--json"]).output)
-    assert (unchanged["outdated_by"], unchanged["effective_date"]) == (None, "2021-03-01")
+    assert (unchanged["outdated_by"], unchanged["effective_date"], unchanged["status"]) == (None, "2021-03-01", "现行有效")
+    assert unchanged["versions"][0]["status"] == "已被修改"
     assert unchanged["unchanged_by"] == ["中华人民共和国刑法修正案（十二）"]
     assert "说明：库中此后的修改文件《中华人民共和国刑法修正案（十二）》未修改本条" in CliRunner().invoke(
         cli, ["laws", "show", "刑法", "264"]).output

@@ -131,6 +131,19 @@ def test_default_store_amended_article_text(default_verifier):
     ]
 
 
+@pytest.mark.parametrize(("number", "date", "status", "effective_date"), [
+    # Amendment XII left Article 264 unchanged, so the 2021 text is still in force whatever the date.
+    (264, None, "现行有效", "2021-03-01"),
+    (264, "2023-06-01", "现行有效", "2021-03-01"),
+    # It restated Article 390: the text of 2021 was amended, the restated text is in force.
+    (390, "2023-06-01", "已被修改", "2021-03-01"),
+    (390, None, "现行有效", "2024-03-01"),
+])
+def test_default_store_article_status_after_amendment(default_verifier, number, date, status, effective_date):
+    article = default_verifier.store.get_article("刑法", number, date=date)
+    assert (article.status, article.effective_date) == (status, effective_date)
+
+
 def test_default_store_maritime_code_versions(default_verifier):
     old = check_one(default_verifier, "海商法第二百七十八条", "2020-01-01")
     new = check_one(default_verifier, "海商法第二百七十八条", "2026-06-01")

@@ -13,7 +13,6 @@ from tianping.retrieval.index import ArticleIndex
 from tianping.statutes.models import STATUSES, Article
 from tianping.statutes.store import (
     StatuteStore,
-    apply_amendment,
     check_date,
     is_repealed_on,
     today,
@@ -189,7 +188,7 @@ class LegalSearch:
             article = self.store.article_by_id(int(self.index.article_ids[row]))
             matched = sorted(set(query_tokens) & set(self.index.document_tokens(row)), key=query_tokens.index)
             outdated = self.store.outdated_by(article.version_id, date, (article.number, article.suffix))
-            hits.append(Hit(apply_amendment(article, outdated), score, rank, matched, sources, outdated))
+            hits.append(Hit(self.store.as_amended(article, outdated), score, rank, matched, sources, outdated))
         if not hits:
             notes.append("没有找到相关法条，请换用法律用语或放宽筛选条件")
         used_mode = mode if mode != "hybrid" or "dense" in rankings else "bm25"

@@ -498,6 +498,25 @@ class StatuteStore:
                 acts.append(act)
         return acts
 
+    def as_amended(self, article: Article, outdated: dict | None) -> Article:
+        """Return ``article`` as the stored amending acts leave it.
+
+        ``outdated`` is ``outdated_by`` for the article. An act that restates the article
+        gives its new text (see ``apply_amendment``). When every later stored act in force
+        today leaves an article of a text marked 已被修改 unchanged, the article is still in
+        force, so its status becomes 现行有效, whatever date the text was asked for.
+        """
+        if outdated:
+            return apply_amendment(article, outdated)
+        law_id = self._newest_version_law(article.version_id) if article.status == STATUS_AMENDED else None
+        if law_id is None:
+            return article
+        in_force = [act for act, effective, _ in self.later_amendments(law_id) if (effective or "9999") <= today()]
+        unchanged = self.unchanged_by(article.version_id, today(), (article.number, article.suffix))
+        if in_force and len(unchanged) == len(in_force):
+            return replace(article, status=STATUS_IN_FORCE)
+        return article
+
     def _newest_version_law(self, version_id: int) -> int | None:
         """Return the law id of a version that is the newest stored text of its law, else None."""
         law_id = self._conn.execute("SELECT law_id FROM versions WHERE id = ?", (version_id,)).fetchone()[0]
@@ -716,7 +735,7 @@ class StatuteStore:
                 f"《{law.name}》（{version_start(version)} 施行的版本）没有{format_article_number(number, suffix)}",
                 hint=f"该版本条文编号范围为第{low}条至第{high}条",
             )
-        return apply_amendment(article, self.outdated_by(version.id, on_date, (number, suffix)))
+        return self.as_amended(article, self.outdated_by(version.id, on_date, (number, suffix)))
 
     def list_laws(self, level: str | None = None, status: str | None = None) -> list[dict]:
         """Return one summary per law: name, level, current status and dates, article count."""
