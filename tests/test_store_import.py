@@ -6,7 +6,7 @@ import pytest
 from lawtexts import CIVIL_CODE, CRIMINAL_LAW_2020, CRIMINAL_LAW_2024, build_store, write_law
 from tianping.errors import ImportFailedError, NotFoundError
 from tianping.statutes.importers import import_source
-from tianping.statutes.models import LawDraft
+from tianping.statutes.models import ArticleDraft, LawDraft
 from tianping.statutes.store import StatuteStore
 
 
@@ -246,3 +246,61 @@ def test_rewritten_text_of_an_amending_instruction(instruction, article, expecte
 
     current = "旧的第一款，有下列情形之一的：\n（一）旧甲；\n（二）旧乙；\n（三）旧丙。\n旧的第二款。"
     assert _rewritten_text(instruction, article, current) == expected
+
+
+@pytest.mark.parametrize(("instruction", "article", "expected"), [
+    ("删去刑法第一百九十九条。", (199, 0), True),
+    ("删去第五十条、第五十一条。", (51, 0), True),
+    ("删去刑法第一百三十三条之一。", (133, 1), True),
+    ("删去刑法第一百三十三条之一。", (133, 0), False),
+    # A paragraph or words of the article are deleted, not the article.
+    ("删去刑法第三百六十条第二款。", (360, 0), False),
+    ("删去第五十条中的“并处罚金”。", (50, 0), False),
+    ("将刑法第一百九十九条修改为：“删去的条文。”", (199, 0), False),
+])
+def test_deleting_instruction(instruction, article, expected):
+    from tianping.statutes.store import _deletes
+
+    assert _deletes(instruction, article) is expected
+
+
+def _amending_store(tmp_path) -> StatuteStore:
+    """Return a store with the Criminal Law of 2021 (marked 已被修改) and an act that deletes Article 264."""
+    store = StatuteStore(tmp_path / "amended.sqlite3")
+    law = [ArticleDraft("第二百六十四条", 264, 0, "盗窃公私财物，数额较大的，处三年以下有期徒刑。"),
+           ArticleDraft("第二百六十六条", 266, 0, "诈骗公私财物，数额较大的，处三年以下有期徒刑。")]
+    act = [ArticleDraft("一", 1, 0, "删去刑法第二百六十四条。"),
+           ArticleDraft("二", 2, 0, "本修正案自2025年1月1日起施行。")]
+    store.import_drafts([
+        LawDraft("中华人民共和国刑法", law, effective_date="2021-03-01", version_date="2020-12-26",
+                 status="已被修改"),
+        LawDraft("中华人民共和国刑法修正案（九十）", act, doc_type="修正案", promulgation_date="2024-06-01",
+                 effective_date="2025-01-01", version_date="2024-06-01"),
+    ])
+    return store
+
+
+def test_deleted_article_is_reported(tmp_path):
+    from tianping.statutes.verify import CitationVerifier
+
+    store = _amending_store(tmp_path)
+    version = store.get_article("刑法", 266).version_id
+    deleted = store.outdated_by(version, "2026-01-01", (264, 0))
+    assert deleted == {"act": "中华人民共和国刑法修正案（九十）", "effective_date": "2025-01-01",
+                       "version_date": "2024-06-01", "act_article": "《中华人民共和国刑法修正案（九十）》一",
+                       "amended_text": None, "deleted": True}
+    assert store.outdated_by(version, "2026-01-01", (266, 0)) is None
+    from tianping.cli.laws import outdated_line
+
+    assert outdated_line({"outdated_by": deleted}) == (
+        "注意：本条已被《中华人民共和国刑法修正案（九十）》一删去（2025-01-01 起施行），以下是删去前的条文")
+    assert store.get_article("刑法", 264, date="2026-01-01").status == "已废止"
+    assert store.get_article("刑法", 266, date="2026-01-01").status == "现行有效"
+
+    verifier = CitationVerifier(store)
+    after = verifier.check_text("根据刑法第二百六十四条", date="2026-01-01")[0]
+    assert (after.valid, after.reason) == (False, "deleted")
+    assert after.message == ("《中华人民共和国刑法》第二百六十四条已被《中华人民共和国刑法修正案（九十）》一删去"
+                             "（2025-01-01 起施行），2026-01-01 已不能引用")
+    before = verifier.check_text("根据刑法第二百六十四条", date="2024-12-01")[0]
+    assert (before.valid, before.reason) == (False, "amended")

@@ -17,6 +17,8 @@ def outdated_line(item: dict) -> str | None:
     outdated = item.get("outdated_by")
     if not outdated:
         return None
+    if outdated.get("deleted"):
+        return f"注意：本条已被{outdated['act_article']}删去（{outdated['effective_date']} 起施行），以下是删去前的条文"
     if outdated.get("amended_text") is not None:
         return (f"注意：本条经{outdated['act_article']}修改（{outdated['effective_date']} 起施行），"
                 "以下是按该修改文件生成的条文，库中没有该法修改后的全文")

@@ -53,6 +53,7 @@ class LaterAmendment(_Open):
     version_date: str | None = None
     act_article: str | None = None
     amended_text: str | None = None
+    deleted: bool = False
 
 
 class ArticleFields(_Open):

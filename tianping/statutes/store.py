@@ -118,6 +118,9 @@ _PREAMBLE = re.compile(r"作如下修改|修改如下")
 _REWRITE = re.compile(rf"第([{_NUMERAL}]+)条(?:之([{_NUMERAL}]+))?(?:第([{_NUMERAL}]+)款)?"
                       rf"(?:中增加[一二三四五六七八九十]+款[^，。“\"]*，将该条)?修改为[：:]")
 _INSERT = re.compile(rf"增加一条，作为第([{_NUMERAL}]+)条之([{_NUMERAL}]+)[：:]")
+# An instruction that deletes whole articles (删去刑法第一百九十九条。), not a paragraph of one
+# (删去第三百六十条第二款) or words in one (删去第五十条中的).
+_DELETE = re.compile(rf"删去[^第，。；“\"]{{0,16}}?((?:第[{_NUMERAL}]+条(?:之[{_NUMERAL}]+)?[、和及]?)+)(?=[。；;]|\s*$)")
 
 
 def _changed_articles(instructions: Iterable[str]) -> frozenset[tuple[int, int]] | None:
@@ -164,11 +167,23 @@ def _rewritten_text(instruction: str, article: tuple[int, int], current: str) ->
     return None
 
 
+def _deletes(instruction: str, article: tuple[int, int]) -> bool:
+    """Return whether one instruction of an amending act deletes the whole of ``article``."""
+    for found in _DELETE.finditer(instruction):
+        for number, suffix in _ARTICLE_REFERENCE.findall(found.group(1)):
+            if (parse_number(number), parse_number(suffix) if suffix else 0) == article:
+                return True
+    return False
+
+
 def apply_amendment(article: Article, outdated: dict | None) -> Article:
     """Return ``article`` with the text that a later amending act gave it, when ``outdated`` carries that text.
 
-    That text is in force, so its status is 现行有效.
+    That text is in force, so its status is 现行有效. An article that the act deleted
+    keeps its last text with the status 已废止.
     """
+    if outdated and outdated.get("deleted"):
+        return replace(article, status=STATUS_REPEALED)
     if not outdated or outdated.get("amended_text") is None:
         return article
     return replace(article, text=outdated["amended_text"], effective_date=outdated["effective_date"],
@@ -431,14 +446,15 @@ class StatuteStore:
                     article: tuple[int, int] | None = None) -> dict | None:
         """Return the amendment that superseded this version's text by ``date`` (today when None), if known.
 
-        The result is ``{"act", "effective_date", "version_date", "act_article", "amended_text"}``,
-        where ``version_date`` is the act's promulgation date.
+        The result is ``{"act", "effective_date", "version_date", "act_article", "amended_text",
+        "deleted"}``, where ``version_date`` is the act's promulgation date.
         With ``article`` (number, suffix), an amendment counts only when it
         changes that article or when the store cannot tell which articles it
         changes. ``amended_text`` is then the article's text after every such
         act in force by ``date`` when each of them restates it (see
         ``amended_text``), and ``act_article`` the act's article that gives
-        the last change. Both are None otherwise.
+        the last change. Both are None otherwise. ``deleted`` is true when an act
+        deletes the article (删去第X条), and ``act_article`` then names that act's article.
         """
         law_id = self._newest_version_law(version_id)
         if law_id is None:
@@ -451,18 +467,23 @@ class StatuteStore:
                 break
             if article is None:
                 return {"act": act, "effective_date": effective, "version_date": promulgated,
-                        "act_article": None, "amended_text": None}
+                        "act_article": None, "amended_text": None, "deleted": False}
             changed = self.amended_articles(act)
             if changed is not None and article not in changed:
                 continue
-            # NOTE: an act that deletes the article (删去第X条) leaves it here with no amended text,
-            # so a citation of it reads as unchecked rather than as citing a deleted article.
             found = found or {"act": act, "effective_date": effective, "version_date": promulgated}
+            deleting = self.deleting_article(act, article)
+            if deleting is not None:
+                found.update({"act": act, "effective_date": effective, "version_date": promulgated,
+                              "act_article": f"《{act}》{deleting}", "deleted": True})
+                text = None
+                continue
             amended = self.amended_text(act, article, text) if text is not None else None
             text = amended["text"] if amended else None
             found["act_article"] = f"《{act}》{amended['act_article']}" if amended else None
         if found is not None:
             found["amended_text"] = text
+            found.setdefault("deleted", False)
         return found
 
     def amended_texts(self) -> dict[int, str]:
@@ -538,6 +559,13 @@ class StatuteStore:
             if rewritten is not None:
                 text, source = rewritten, number_text
         return {"text": text, "act_article": source} if source else None
+
+    def deleting_article(self, act: str, article: tuple[int, int]) -> str | None:
+        """Return the number of the act's article that deletes ``article`` (删去第X条), or None."""
+        for number_text, instruction in self._act_instructions(act):
+            if _deletes(instruction, article):
+                return number_text
+        return None
 
     def later_amendments(self, law_id: int) -> list[tuple[str, str, str | None]]:
         """Return (amending act, effective date, promulgation date) of the amendments to the newest stored text.

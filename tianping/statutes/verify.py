@@ -10,7 +10,7 @@ from tianping import config
 from tianping.errors import InvalidInputError
 from tianping.statutes.aliases import REPEALED_LAWS, aliases_for, find_repealed
 from tianping.statutes.citations import Citation, CitationParser
-from tianping.statutes.models import Article, format_article_number
+from tianping.statutes.models import STATUS_REPEALED, Article, format_article_number
 from tianping.statutes.store import (
     StatuteStore,
     apply_amendment,
@@ -33,6 +33,7 @@ REASONS = {
     "repealed": "法律已废止",
     "not_yet_in_force": "尚未施行",
     "amended": "该条在此日期之后已被修改",
+    "deleted": "该条已被删去",
     "quote_mismatch": "引文与法条原文不一致",
 }
 
@@ -143,6 +144,14 @@ class CitationVerifier:
         if citation.end_article_number is not None:
             numbers.append((citation.end_article_number, citation.end_article_suffix or 0))
         amendments = {number: self.store.outdated_by(version.id, date, number) for number in numbers}
+        deleted = next((found for found in amendments.values() if found and found["deleted"]), None)
+        if deleted is not None:
+            number = next(number for number, found in amendments.items() if found is deleted)
+            return CitationCheck(
+                citation, False, "deleted",
+                f"《{law.name}》{format_article_number(*number)}已被{deleted['act_article']}删去"
+                f"（{deleted['effective_date']} 起施行），{date} 已不能引用",
+                date, effective_date=deleted["effective_date"], status=STATUS_REPEALED)
         unrestated = next((found for found in amendments.values() if found and found["amended_text"] is None), None)
         if unrestated is not None:
             return CitationCheck(
