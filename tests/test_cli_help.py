@@ -64,6 +64,7 @@ def test_required_and_default_notes_chinese():
     ("法条，款项", 4, ["法", "条，", "款项"]),
     ("最快）、其他", 4, ["最", "快）、", "其他"]),
     ("见 draft NAME ...”", 14, ["见 draft", "NAME ...”"]),
+    ("模型目录。  [必填]", 14, ["模型目录。", "[必填]"]),
     # An opening bracket moves to the next line with what it opens.
     ("模型（TF-IDF）", 6, ["模型", "（TF-IDF）"]),
     ("用 --model DIR 指定目录", 12, ["用 --model", "DIR 指定目录"]),

@@ -304,3 +304,18 @@ def test_confusion_plot_numbers_charges_without_cjk_font(workspace, tmp_path, mo
     assert drawn["names"] == ["1", "2", "3", "other"]
     assert "confusion.labels" in drawn["titles"][0]
     assert "罪名以编号表示" in result.stderr
+
+
+@pytest.mark.parametrize("term, text", [
+    ({"months": 0, "death_penalty": False, "life_imprisonment": False}, "不判处拘役或有期徒刑（0 个月）"),
+    ({"months": 6, "death_penalty": False, "life_imprisonment": False}, "6 个月（拘役或有期徒刑）"),
+    ({"months": 7, "death_penalty": False, "life_imprisonment": False}, "7 个月（有期徒刑）"),
+    ({"months": 24, "death_penalty": False, "life_imprisonment": False}, "2 年（24 个月，有期徒刑）"),
+    ({"months": 30, "death_penalty": False, "life_imprisonment": False}, "2 年 6 个月（30 个月，有期徒刑）"),
+    ({"months": 0, "death_penalty": False, "life_imprisonment": True}, "无期徒刑"),
+    ({"months": 0, "death_penalty": True, "life_imprisonment": False}, "死刑"),
+])
+def test_term_text_names_punishment(term, text):
+    from tianping.cli.predict import _term_text
+
+    assert _term_text(term) == text

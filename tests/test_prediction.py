@@ -201,6 +201,17 @@ def test_load_model_of_edited_kind(tiny_model, tmp_path):
     assert str(error.value) == (f"模型目录内容不完整：{directory}（缺少 grounded 模型所需的 charge_statute_article，"
                                 "清单中的模型类型或设置可能被改动过）（请重新训练模型）")
 
+    grounded = create_model("grounded", statute_examples=False).fit(_cases(), article_texts=ArticleTexts(
+        _small_store(tmp_path)))
+    directory = grounded.save(tmp_path / "grounded")
+    manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
+    manifest["kind"] = "tfidf"
+    (directory / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(InvalidInputError) as error:
+        load_model(directory)
+    assert str(error.value) == (f"模型清单与模型类型不符：{directory / 'manifest.json'}（保存的设置不是 tfidf 模型的设置，"
+                                "清单中的模型类型可能被改动过）（请重新训练模型）")
+
 
 def test_bad_facts_rejected(tiny_model, monkeypatch):
     with pytest.raises(InvalidInputError) as error:

@@ -163,7 +163,7 @@ def test_prediction_names_term_basis(tmp_path):
     arguments = ["predict", "case", recommended, "--model", str(tmp_path / "model"), "--no-text"]
     result = CliRunner().invoke(cli, arguments)
     assert result.exit_code == 0, result.output
-    assert "刑期：11 个月（拘役或有期徒刑）\n  依据：事实中的量刑建议 12–24 个月，刑期取其中点的 0.60\n" in result.stdout
+    assert "刑期：11 个月（有期徒刑）\n  依据：事实中的量刑建议 12–24 个月，刑期取其中点的 0.60\n" in result.stdout
     single = CliRunner().invoke(cli, arguments[:2] + ["被告人盗窃现金3000元。公诉机关建议判处一年以下有期徒刑。"] + arguments[3:])
     assert single.exit_code == 0, single.output
     assert "  依据：事实中的量刑建议 12 个月，刑期取其中点的 0.60\n" in single.stdout

@@ -55,7 +55,7 @@ def _print_summary(summary: dict) -> None:
     click.echo("最终验证指标：" + _format_metrics(summary["final_metrics"]))
 
 
-@click.group("finetune")
+@click.group("finetune", short_help="用法律数据微调预训练的 transformer 模型（全量、LoRA、AdaLoRA 等）。")
 def finetune() -> None:
     """用法律数据微调预训练的 transformer 模型：全量、冻结部分层、LoRA、AdaLoRA、IA3、prefix、prompt。"""
 

@@ -118,8 +118,8 @@ def display_width(text: str) -> int:
 
 
 # Punctuation that must not start a line of Chinese text, and brackets that must not end one.
-_NO_LINE_START = frozenset("，。、；：！？）》」』〉】”’,.;:!?)")
-_NO_LINE_END = frozenset("（《「『〈【“‘(")
+_NO_LINE_START = frozenset("，。、；：！？）》」』〉】”’,.;:!?)]}")
+_NO_LINE_END = frozenset("（《「『〈【“‘([{")
 # A run of characters that is not wide and not space (an English word, an option name), one wide
 # character, or a run of spaces.
 _WRAP_TOKEN = re.compile(r"\s+|[^\s\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]+|.")

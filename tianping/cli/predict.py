@@ -58,19 +58,24 @@ def _report_skipped(dataset, outcome: str = "跳过") -> None:
                    f"（{shown}{more}）", err=True)
 
 
+MAX_DETENTION_MONTHS = 6
+
+
 def _term_text(term: dict) -> str:
     if term["death_penalty"]:
         return "死刑"
     if term["life_imprisonment"]:
         return "无期徒刑"
     # CAIL2018 counts criminal detention (拘役) and fixed-term imprisonment in the same months.
+    # Detention for one offence lasts at most six months (Article 42), so a longer term is imprisonment.
     if term["months"] == 0:
         return "不判处拘役或有期徒刑（0 个月）"
+    kind = "拘役或有期徒刑" if term["months"] <= MAX_DETENTION_MONTHS else "有期徒刑"
     years, months = divmod(term["months"], 12)
     if not years:
-        return f"{months} 个月（拘役或有期徒刑）"
+        return f"{months} 个月（{kind}）"
     parts = [f"{years} 年"] + ([f"{months} 个月"] if months else [])
-    return f"{' '.join(parts)}（{term['months']} 个月，拘役或有期徒刑）"
+    return f"{' '.join(parts)}（{term['months']} 个月，{kind}）"
 
 
 def _print_case(result: dict, show_text: bool) -> None:

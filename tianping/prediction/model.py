@@ -584,9 +584,13 @@ def load_model(directory: str | Path) -> JudgmentModel:
                                 hint="校验和不符，请重新训练或重新复制模型目录")
 
     try:
+        model = MODEL_KINDS[kind](**(manifest.get("settings") or {}))
+    except (TypeError, InvalidInputError):
+        raise InvalidInputError(f"模型清单与模型类型不符：{manifest_path}（保存的设置不是 {kind} 模型的设置，"
+                                "清单中的模型类型可能被改动过）", code="model_corrupt", hint="请重新训练模型") from None
+    try:
         with np.load(arrays_path, allow_pickle=False) as stored:
             arrays = {name: stored[name] for name in stored.files}
-        model = MODEL_KINDS[kind](**manifest["settings"])
         model._restore(manifest["state"], arrays)
     except KeyError as exc:
         raise InvalidInputError(f"模型目录内容不完整：{source}（缺少 {kind} 模型所需的 {exc.args[0]}，"

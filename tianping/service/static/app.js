@@ -45,6 +45,7 @@ const MESSAGES = {
     probability: "概率 {value}",
     evidence: "依据词：{words}",
     termMonths: "{months} 个月（拘役或有期徒刑）",
+    termMonthsPrison: "{months} 个月（有期徒刑）",
     termLife: "无期徒刑",
     termDeath: "死刑",
     termNone: "不判处拘役或有期徒刑",
@@ -113,6 +114,7 @@ const MESSAGES = {
     probability: "probability {value}",
     evidence: "words that weighed most: {words}",
     termMonths: "{months} months (criminal detention or fixed-term imprisonment)",
+    termMonthsPrison: "{months} months (fixed-term imprisonment)",
     termLife: "life imprisonment",
     termDeath: "death penalty",
     termNone: "no criminal detention or fixed-term imprisonment",
@@ -400,7 +402,11 @@ function termText(term) {
   if (term.life_imprisonment) {
     return t("termLife");
   }
-  return term.months ? t("termMonths", { months: term.months }) : t("termNone");
+  if (!term.months) {
+    return t("termNone");
+  }
+  // Criminal detention for one offence lasts at most six months, so a longer term is imprisonment.
+  return t(term.months > 6 ? "termMonthsPrison" : "termMonths", { months: term.months });
 }
 
 function renderPrediction(result) {
