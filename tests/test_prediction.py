@@ -190,27 +190,29 @@ def test_load_missing_or_foreign_directory(tmp_path):
     assert error.value.code == "invalid_input"
 
 
-def test_load_model_of_edited_kind(tiny_model, tmp_path):
-    directory = tiny_model.save(tmp_path / "model")
+def _load_after_kind_edit(model, directory, kind):
+    """Save ``model``, change the kind in its manifest, and return the directory and the load error."""
+    directory = model.save(directory)
     manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
-    manifest["kind"] = "grounded"
+    manifest["kind"] = kind
     (directory / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
     with pytest.raises(InvalidInputError) as error:
         load_model(directory)
-    assert error.value.code == "model_corrupt"
-    assert str(error.value) == (f"模型目录内容不完整：{directory}（缺少 grounded 模型所需的 charge_statute_article，"
-                                "清单中的模型类型或设置可能被改动过）（请重新训练模型）")
+    return directory, error.value
+
+
+def test_load_model_of_edited_kind(tiny_model, tmp_path):
+    directory, error = _load_after_kind_edit(tiny_model, tmp_path / "model", "grounded")
+    assert error.code == "model_corrupt"
+    assert str(error) == (f"模型目录内容不完整：{directory}（缺少 grounded 模型所需的 charge_statute_article，"
+                          "清单中的模型类型或设置可能被改动过）（请重新训练模型）")
 
     grounded = create_model("grounded", statute_examples=False).fit(_cases(), article_texts=ArticleTexts(
         _small_store(tmp_path)))
-    directory = grounded.save(tmp_path / "grounded")
-    manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
-    manifest["kind"] = "tfidf"
-    (directory / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
-    with pytest.raises(InvalidInputError) as error:
-        load_model(directory)
-    assert str(error.value) == (f"模型清单与模型类型不符：{directory / 'manifest.json'}（保存的设置不是 tfidf 模型的设置，"
-                                "清单中的模型类型可能被改动过）（请重新训练模型）")
+    directory, error = _load_after_kind_edit(grounded, tmp_path / "grounded", "tfidf")
+    assert error.code == "model_corrupt"
+    assert str(error) == (f"模型清单与模型类型不符：{directory / 'manifest.json'}（保存的设置不是 tfidf 模型的设置，"
+                          "清单中的模型类型可能被改动过）（请重新训练模型）")
 
 
 def test_bad_facts_rejected(tiny_model, monkeypatch):

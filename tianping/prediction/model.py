@@ -39,7 +39,8 @@ ARRAYS_NAME = "arrays.npz"
 # Increased whenever saved arrays stop matching the features the code computes. Format 2:
 # the term model reads amounts written in Chinese numerals, so format 1 term trees must be retrained.
 # Format 3: three term features from the sentencing recommendation, and the learned share of it.
-FORMAT_VERSION = 3
+# Format 4: the term features no longer include the fact's length, defendant mentions and dates.
+FORMAT_VERSION = 4
 
 # A prediction abstains when its confidence, the calibrated probability that its most
 # probable charge is right, is below this.

@@ -36,7 +36,6 @@ _CHINESE_AMOUNT = re.compile(_CHINESE + r"余?多?元")
 _CHINESE_WEIGHT = re.compile(_CHINESE + r"(公斤|克)")
 _ALCOHOL = re.compile(_NUMBER + r"\s*(?:mg|毫克)\s*/\s*(?:100\s*ml|100\s*毫升|百毫升)", re.IGNORECASE)
 _TIMES = re.compile(r"([\d一二两三四五六七八九十]+)\s*次")
-_DATE = re.compile(r"(?:19|20)\d{2}年\d{1,2}月")
 _DURATION_NUMBER = r"[\d零〇一二两三四五六七八九十百]+"
 # The recommendation runs from 建议 to the end of the sentence or clause.
 _RECOMMENDATION = re.compile(r"建议[^。；;]*")
@@ -59,9 +58,12 @@ CIRCUMSTANCES = (
 
 FEATURE_NAMES = (
     "log_max_amount", "log_total_amount", "amount_mentions", "log_max_grams", "log_total_grams",
-    "blood_alcohol_per_100", "log_max_times", "log_fact_chars", "defendant_mentions", "dated_events",
-    "has_recommendation", "log_recommended_low", "log_recommended_high",
+    "blood_alcohol_per_100", "log_max_times", "has_recommendation", "log_recommended_low", "log_recommended_high",
 ) + tuple(f"has_{word}" for word in CIRCUMSTANCES)
+# The features describe the case, not the writing. The length of a fact, how often it names
+# the defendant and how many dates it gives pulled the short facts that users type towards
+# terms of 0 months. Without them, 3-fold cross-validation on the CAIL2018 training file
+# scored 60.80 against 60.64.
 
 _UNIT_VALUE = {"万": 10_000, "千": 1000}
 _GRAMS = {"千克": 1000, "公斤": 1000, "克": 1}
@@ -127,7 +129,7 @@ def fact_quantities(fact: str) -> np.ndarray:
     values = [
         math.log1p(max(money, default=0.0)), math.log1p(sum(money)), len(money),
         math.log1p(max(grams, default=0.0)), math.log1p(sum(grams)), max(alcohol, default=0.0) / 100,
-        math.log1p(max(times, default=0)), math.log1p(len(fact)), fact.count("被告人"), len(_DATE.findall(fact)),
+        math.log1p(max(times, default=0)),
         1.0 if recommendation[1] else 0.0, math.log1p(recommendation[0]), math.log1p(recommendation[1]),
     ]
     values.extend(1.0 if word in fact else 0.0 for word in CIRCUMSTANCES)
