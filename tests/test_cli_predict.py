@@ -84,12 +84,13 @@ def test_case_from_stdin_and_file(workspace):
 def test_case_jsonl_one_object_per_line(workspace):
     root, _ = workspace
     source = root / "cases.jsonl"
-    source.write_text(json.dumps({"fact": NEW_FACTS[0]}, ensure_ascii=False) + "\n{broken\n"
-                      + json.dumps({"fact": NEW_FACTS[2]}, ensure_ascii=False) + "\n", encoding="utf-8")
+    source.write_text(json.dumps({"id": "c1", "fact": NEW_FACTS[0]}, ensure_ascii=False) + "\n{broken\n"
+                      + json.dumps({"id": 7, "fact": NEW_FACTS[2]}, ensure_ascii=False) + "\n", encoding="utf-8")
     result = CliRunner().invoke(cli, ["predict", "case", str(source), "--model", str(root / "model"), "--no-text"])
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert [row["line"] for row in rows] == [1, 2, 3]
+    assert [row.get("id") for row in rows] == ["c1", None, "7"]
     assert rows[0]["charges"][0]["name"] == "盗窃"
     assert rows[1]["error"]["code"] == "invalid_input"
     assert rows[2]["charges"][0]["name"] == "危险驾驶"

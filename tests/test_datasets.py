@@ -151,6 +151,22 @@ def test_jsonl_with_custom_fields(tmp_path):
     assert (case.fact, case.charges, case.articles, case.term) == ("被告人周某抢劫。", ["抢劫"], [263], Term(36))
 
 
+@pytest.mark.parametrize("record, expected", [
+    ({"id": "案-001"}, "案-001"), ({"id": 42}, "42"), ({"id": 4.5}, "4.5"), ({}, None), ({"id": None}, None),
+    # Other types are not identifiers, and the record still loads.
+    ({"id": {"court": "X"}}, None), ({"id": True}, None), ({"id": ""}, None),
+])
+def test_record_identifier(tmp_path, record, expected):
+    path = _write_jsonl(tmp_path / "ids.jsonl", [{"fact": "被告人周某抢劫。", **record}])
+    assert load_cases(path, require_labels=False).cases[0].id == expected
+
+
+def test_record_identifier_from_another_field(tmp_path):
+    path = _write_jsonl(tmp_path / "ids.jsonl", [{"fact": "被告人周某抢劫。", "case_no": "(2019)京01刑初1号"}])
+    field_map = FieldMap().with_overrides({"id": "case_no"})
+    assert load_cases(path, field_map=field_map, require_labels=False).cases[0].id == "(2019)京01刑初1号"
+
+
 def test_unknown_field_override_fails():
     with pytest.raises(InvalidInputError) as error:
         FieldMap().with_overrides({"facts": "text"})

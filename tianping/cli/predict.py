@@ -288,7 +288,8 @@ def _predict_lines(model, path: str, abstain_below, texts) -> None:
         predictions = model.predict([case.fact for case in cases], abstain_below=abstain_below,
                                     article_texts=texts)
         for case, prediction in zip(cases, predictions):
-            results[case.line] = {"line": case.line, **prediction.to_dict()}
+            identifier = {"id": case.id} if case.id is not None else {}
+            results[case.line] = {"line": case.line, **identifier, **prediction.to_dict()}
     for bad in dataset.bad_records:
         results[bad.line] = {"line": bad.line, "error": {"code": "invalid_input", "message": bad.reason}}
     for line in sorted(results):

@@ -51,13 +51,14 @@ class FieldMap:
     life_imprisonment: str = "meta.term_of_imprisonment.life_imprisonment"
     fine: str = "meta.punish_of_money"
     criminals: str = "meta.criminals"
+    id: str = "id"
 
     @classmethod
     def flat(cls) -> FieldMap:
         """Return the column names used for CSV files: fact, charges, articles, months, ..."""
         return cls(fact="fact", charges="charges", articles="articles", months="months",
                    death_penalty="death_penalty", life_imprisonment="life_imprisonment",
-                   fine="fine", criminals="criminals")
+                   fine="fine", criminals="criminals", id="id")
 
     def with_overrides(self, overrides: Mapping[str, str] | None) -> FieldMap:
         """Return a copy with some fields renamed, rejecting unknown field names."""
@@ -250,7 +251,18 @@ def _to_case(record: Mapping, line: int, field_map: FieldMap, require_labels: bo
     fine = _optional_int(_lookup(record, field_map.fine), field_map.fine)
     criminals = _string_list(_lookup(record, field_map.criminals), field_map.criminals, separator)
     return Case(fact=fact, charges=charges, articles=articles, term=term, fine=fine,
-                criminals=criminals, line=line)
+                criminals=criminals, line=line, id=_optional_id(_lookup(record, field_map.id)))
+
+
+def _optional_id(value) -> str | None:
+    """Return a record identifier (a string or a number) as text, or None when the record has none.
+
+    The identifier is only copied to the output, so a value of another type is ignored
+    rather than costing the record.
+    """
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)) or value == "":
+        return None
+    return str(value)
 
 
 def _string_list(value, name: str, separator: str) -> list[str]:

@@ -32,6 +32,8 @@ class Case:
     fine: int | None = None
     criminals: list[str] = field(default_factory=list)
     line: int = 0
+    # The record's own identifier, when the data has one.
+    id: str | None = None
 
     @property
     def has_labels(self) -> bool:
