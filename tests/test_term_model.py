@@ -62,7 +62,7 @@ def test_fact_quantities_values():
     assert quantity_matrix([]).shape == (0, len(FEATURE_NAMES))
 
 def test_fact_quantities_ignore_the_writing():
-    # The same case told at more length, with the defendant named twice and a date, gives the same features.
+    # The same case written at more length, with the defendant named twice and a date, gives the same features.
     short = "被告人张某骗取被害人现金5万元。"
     long = "经审理查明，2019年3月，被告人张某以介绍工作为由，骗取被害人现金5万元。案发后，被告人张某被抓获归案。"
     np.testing.assert_array_equal(fact_quantities(short), fact_quantities(long))

@@ -140,9 +140,9 @@ def wrap_columns(text: str, width: int) -> list[str]:
                 tokens.append(token)
             continue
         if tokens and display_width("".join(tokens)) + display_width(token) > width:
-            kept, carried = _break_point(tokens, token)
-            if kept:
-                lines.append("".join(kept).rstrip())
+            staying, carried = _break_point(tokens, token)
+            if staying:
+                lines.append("".join(staying).rstrip())
                 tokens = carried
         tokens.append(token)
     if tokens:

@@ -108,8 +108,9 @@ class GroundedModel(TfidfModel):
         self.elements = ChargeElements({})
         # Per charge name: a regular expression for conduct that the charge requires (see REQUIRED_CONDUCT).
         self.required_conduct: dict[str, str] = {}
-        # Charge of an employee → charge of a state functionary, and the wording that names the latter.
-        self.state_counterparts: dict[str, str] = {}
+        # Per employee's charge: (its articles, the state functionary's charge, that charge's articles),
+        # and the wording that names a defendant as a state functionary (see STATE_COUNTERPARTS).
+        self.state_counterparts: dict[str, tuple[list[int], str, list[int]]] = {}
         self.state_functionary = ""
         # Per charge: the linked article number, 0 when none.
         self.charge_statute_article = np.zeros(0, dtype=np.int32)

@@ -33,8 +33,6 @@ from tianping.statutes.models import format_article_number
 logger = logging.getLogger(__name__)
 
 MANIFEST_NAME = "manifest.json"
-# Masked names in judgments: 张某, 李某某, 王某甲, 肖X.
-_MASKED_NAME = re.compile(r"[\u4e00-\u9fff](?:某+|[X×Ｘ]+)[甲乙丙丁戊己庚辛]?")
 ARRAYS_NAME = "arrays.npz"
 # Increased whenever saved arrays stop matching the features the code computes. Format 2:
 # the term model reads amounts written in Chinese numerals, so format 1 term trees must be retrained.
@@ -51,6 +49,9 @@ DEFAULT_ABSTAIN_BELOW = 0.3
 # value is not tuned: on the CAIL2018 validation sample, weights from 0 to 0.5 gave
 # article scores within 0.7 points of each other.
 DEFAULT_ARTICLE_FROM_CHARGES = 0.5
+
+# Masked names in judgments: 张某, 李某某, 王某甲, 肖X.
+_MASKED_NAME = re.compile(r"[\u4e00-\u9fff](?:某+|[X×Ｘ]+)[甲乙丙丁戊己庚辛]?")
 
 TERM_MODES = ("boosted", "buckets", "regression")
 
@@ -440,17 +441,17 @@ def _explains(ngram: str, fact: str, name_spans: list[tuple[int, int]]) -> bool:
     # Digits come from dates and sums (19, 9年), which explain nothing to a reader.
     if len(ngram.strip()) < 2 or any(char.isdigit() or not char.isalnum() for char in ngram.strip()):
         return False
-    if not name_spans:
-        return True
     start = fact.find(ngram)
+    # An n-gram that does not occur verbatim (letters are lower-cased, a word pair can span
+    # dropped punctuation) cannot be checked against the names, so it is kept.
+    if not name_spans or start < 0:
+        return True
     while start >= 0:
         end = start + len(ngram)
         if not any(start < span_end and span_start < end for span_start, span_end in name_spans):
             return True
         start = fact.find(ngram, start + 1)
-    # An n-gram that does not occur verbatim (letters are lower-cased, a word pair can span
-    # dropped punctuation) cannot be checked against the names, so it is kept.
-    return fact.find(ngram) < 0
+    return False
 
 
 class TfidfModel(JudgmentModel):
