@@ -14,8 +14,9 @@ from tianping.datasets import Case, Term
 from tianping.datasets.vocab import LabelVocabulary
 from tianping.errors import InvalidInputError, NotFoundError
 from tianping.prediction import create_model, load_model
-from tianping.prediction.elements import (MISSING_CONDUCT_FACTOR, REQUIRED_CONDUCT, STATE_COUNTERPARTS,
-                                          STATE_FUNCTIONARY, ChargeElements)
+from tianping.prediction.elements import (EARLIER_MISSING_CONDUCT_FACTOR, EMPLOYEE_CHARGE_SHARE,
+                                          MISSING_CONDUCT_FACTOR, REQUIRED_CONDUCT, REQUIRED_CONDUCT_ARTICLES,
+                                          STATE_COUNTERPARTS, STATE_FUNCTIONARY, ChargeElements)
 from tianping.prediction.evaluate import evaluate, gold_spelling, write_report
 from tianping.prediction.grounded import link_charge_to_article
 from tianping.prediction.grounding import ArticleTexts, event_date
@@ -495,16 +496,49 @@ def test_grounded_model_lowers_charge_without_required_conduct(tmp_path):
     model = create_model("grounded", statute_weight=0.0, statute_examples=False)
     model.fit(_cases(), article_texts=texts)
     assert model.required_conduct == REQUIRED_CONDUCT
+    assert model.required_conduct_articles == REQUIRED_CONDUCT_ARTICLES
+    assert model.missing_conduct_factor == MISSING_CONDUCT_FACTOR
     facts = [THEFT[0], "被告人张某在超市内拿走香烟两条，价值人民币800元，后被抓获。"]
-    column = model.charge_vocab.index["盗窃"]
+    column, article = model.charge_vocab.index["盗窃"], model.article_vocab.index[264]
     model.required_conduct = {}
-    before = model.probabilities(facts).charges[:, column]
+    before = model.probabilities(facts)
     model.required_conduct = {"盗窃": "窃取|盗"}
-    after = model.probabilities(facts).charges[:, column]
-    assert after[0] == before[0]
-    assert after[1] == pytest.approx(before[1] * MISSING_CONDUCT_FACTOR)
+    after = model.probabilities(facts)
+    assert after.charges[0, column] == before.charges[0, column]
+    assert after.charges[1, column] == pytest.approx(before.charges[1, column] * MISSING_CONDUCT_FACTOR)
+    # Article 264 keeps the same share, from the article head and from the charge alike.
+    assert after.articles[0, article] == before.articles[0, article]
+    assert after.articles[1, article] == pytest.approx(before.articles[1, article] * MISSING_CONDUCT_FACTOR)
+    # Supplied charges keep their articles.
+    supplied = model.probabilities(facts, charges=[["盗窃"], ["盗窃"]]).articles
+    model.required_conduct = {}
+    np.testing.assert_array_equal(model.probabilities(facts, charges=[["盗窃"], ["盗窃"]]).articles, supplied)
+    model.required_conduct = {"盗窃": "窃取|盗"}
     model.save(tmp_path / "required")
-    assert load_model(tmp_path / "required").required_conduct == {"盗窃": "窃取|盗"}
+    loaded = load_model(tmp_path / "required")
+    assert loaded.required_conduct == {"盗窃": "窃取|盗"}
+    assert loaded.required_conduct_articles == REQUIRED_CONDUCT_ARTICLES
+    np.testing.assert_array_equal(loaded.probabilities(facts).articles, after.articles)
+
+    # A model saved before the share and the articles were stored keeps its earlier behaviour.
+    manifest_path = tmp_path / "required" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    del manifest["state"]["missing_conduct_factor"], manifest["state"]["required_conduct_articles"]
+    manifest_path.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    earlier = load_model(tmp_path / "required")
+    assert (earlier.missing_conduct_factor, earlier.required_conduct_articles) == (EARLIER_MISSING_CONDUCT_FACTOR, {})
+
+
+@pytest.mark.parametrize("fact, theft_possible", [
+    ("被告人张某趁被害人熟睡之机，窃取其手机一部。", True),
+    ("被告人张某在超市内拿走香烟两条，价值人民币800元。", True),
+    ("被告人张某发现钱包里有钱，遂××了现金10000元。", True),
+    ("被告人张某持刀威胁被害人李某，抢走其手机一部。", False),
+    ("被告人张某谎称借用，骗取被害人手机一部。", False),
+    ("被告人张某盗走电动车一辆，后将其骗卖给他人。", True),
+])
+def test_theft_needs_stealth_when_the_fact_tells_of_seizing_or_deceiving(fact, theft_possible):
+    assert (re.search(REQUIRED_CONDUCT["盗窃"], fact) is not None) == theft_possible
 
 
 EMPLOYEE_BRIBERY = ["被告人刘某担任某电器公司采购经理期间，利用职务上的便利，非法收受供应商好处费人民币5万元。",
@@ -542,9 +576,9 @@ def test_grounded_model_moves_bribery_of_official(tmp_path):
     model.state_counterparts = dict(STATE_COUNTERPARTS)
     after = model.probabilities(facts)
     assert after.charges[0, official] == max(before.charges[0, official], before.charges[0, employee])
-    assert after.charges[0, employee] == pytest.approx(before.charges[0, employee] * MISSING_CONDUCT_FACTOR)
+    assert after.charges[0, employee] == pytest.approx(before.charges[0, employee] * EMPLOYEE_CHARGE_SHARE)
     assert after.articles[0, theirs] >= before.articles[0, own]
-    assert after.articles[0, own] == pytest.approx(before.articles[0, own] * MISSING_CONDUCT_FACTOR)
+    assert after.articles[0, own] == pytest.approx(before.articles[0, own] * EMPLOYEE_CHARGE_SHARE)
     # An employee of a company keeps the employee's offence.
     np.testing.assert_array_equal(after.charges[1], before.charges[1])
     np.testing.assert_array_equal(after.articles[1], before.articles[1])

@@ -17,8 +17,10 @@ A third score comes from the conduct patterns of ``tianping.prediction.elements`
 ``element_weight`` when the fact describes the conduct that defines a charge
 with fewer than ``element_max_cases`` training cases.
 
-A charge that requires some conduct (抢劫: violence, coercion or a threat) keeps
-only a share of its probability when the fact mentions none of it.
+A charge that requires some conduct (抢劫: violence, coercion or a threat;
+盗窃: stealth where the fact tells of seizing or deceiving) keeps only a share of
+its probability when the fact mentions none of it, and so do the articles that
+define it.
 
 Bribery, embezzlement and misappropriation by employees of companies
 (非国家工作人员受贿, 职务侵占, 挪用资金) become the offences of state
@@ -45,8 +47,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from tianping.datasets.records import Case, normalize_charge
-from tianping.prediction.elements import (MISSING_CONDUCT_FACTOR, REQUIRED_CONDUCT, STATE_COUNTERPARTS,
-                                          STATE_FUNCTIONARY, ChargeElements)
+from tianping.prediction.elements import (EARLIER_MISSING_CONDUCT_FACTOR, EMPLOYEE_CHARGE_SHARE,
+                                          MISSING_CONDUCT_FACTOR, REQUIRED_CONDUCT, REQUIRED_CONDUCT_ARTICLES,
+                                          STATE_COUNTERPARTS, STATE_FUNCTIONARY, ChargeElements)
 from tianping.prediction.grounding import ArticleTexts, name_bigrams
 from tianping.prediction.model import TfidfModel, register_kind
 
@@ -108,6 +111,10 @@ class GroundedModel(TfidfModel):
         self.elements = ChargeElements({})
         # Per charge name: a regular expression for conduct that the charge requires (see REQUIRED_CONDUCT).
         self.required_conduct: dict[str, str] = {}
+        # Per charge name of required_conduct: the articles that define it.
+        self.required_conduct_articles: dict[str, list[int]] = {}
+        # The share of its probability that a charge keeps when its required conduct is missing.
+        self.missing_conduct_factor = MISSING_CONDUCT_FACTOR
         # Per employee's charge: (its articles, the state functionary's charge, that charge's articles),
         # and the wording that names a defendant as a state functionary (see STATE_COUNTERPARTS).
         self.state_counterparts: dict[str, tuple[list[int], str, list[int]]] = {}
@@ -127,6 +134,7 @@ class GroundedModel(TfidfModel):
         if self.settings["element_weight"] > 0:
             self.elements = ChargeElements.shipped()
             self.required_conduct = dict(REQUIRED_CONDUCT)
+            self.required_conduct_articles = {name: list(numbers) for name, numbers in REQUIRED_CONDUCT_ARTICLES.items()}
             self.state_counterparts = dict(STATE_COUNTERPARTS)
             self.state_functionary = STATE_FUNCTIONARY
         linked = [link_charge_to_article(name, texts) for name in extra_charges]
@@ -239,16 +247,14 @@ class GroundedModel(TfidfModel):
             combined[:, low_data] = np.maximum(supervised[:, low_data], grounded[:, low_data])
         if self.settings["element_weight"] > 0:
             combined = np.maximum(combined, self.settings["element_weight"] * self.element_scores(facts))
-        for name, regex in self.required_conduct.items():
+        for name, missing in self._missing_conduct(facts).items():
             column = self.charge_vocab.index.get(name)
-            if column is None:
-                continue
-            missing = np.array([re.search(regex, fact) is None for fact in facts])
-            combined[missing, column] *= MISSING_CONDUCT_FACTOR
+            if column is not None:
+                combined[missing, column] *= self.missing_conduct_factor
         rows = self._state_functionary_rows(facts)
         for employee, official in self._charge_pairs():
             combined[rows, official] = np.maximum(combined[rows, official], combined[rows, employee])
-            combined[rows, employee] *= MISSING_CONDUCT_FACTOR
+            combined[rows, employee] *= EMPLOYEE_CHARGE_SHARE
         return combined
 
     def _charge_pairs(self) -> list[tuple[int, int]]:
@@ -273,6 +279,11 @@ class GroundedModel(TfidfModel):
                 pairs.append((own_columns, their_columns))
         return pairs
 
+    def _missing_conduct(self, facts: Sequence[str]) -> dict[str, np.ndarray]:
+        """Return, per charge with required conduct, a mask of the facts that mention none of that conduct."""
+        return {name: np.array([re.search(regex, fact) is None for fact in facts], dtype=bool)
+                for name, regex in self.required_conduct.items()}
+
     def _state_functionary_rows(self, facts: Sequence[str]) -> np.ndarray:
         """Return a mask of the facts that name the defendant as a state functionary."""
         if not self.state_functionary or not self.state_counterparts:
@@ -281,21 +292,31 @@ class GroundedModel(TfidfModel):
 
     def _adjust_articles(self, article_probabilities: np.ndarray, facts: Sequence[str],
                          charges_supplied: bool) -> np.ndarray:
-        """Move the article head's probability of an employee's article to the state functionary's articles.
+        """Apply the charge rules to the article head's probabilities.
 
-        The articles implied by the charges follow the moved charge probabilities.
-        Supplied charges are taken as they are, so their articles are left alone.
+        The articles of a charge whose required conduct a fact does not mention
+        keep the same share as the charge. An employee's article passes its
+        probability to the state functionary's articles. The articles implied by
+        the charges follow the charge probabilities anyway. Supplied charges are
+        taken as they are, so their articles are left alone.
         """
-        pairs = [] if charges_supplied else self._article_pairs()
-        rows = self._state_functionary_rows(facts) if pairs else None
-        if rows is None or not rows.any():
+        if charges_supplied:
             return article_probabilities
         adjusted = article_probabilities.copy()
+        for name, missing in self._missing_conduct(facts).items():
+            columns = [self.article_vocab.index[number] for number in self.required_conduct_articles.get(name, ())
+                       if number in self.article_vocab.index]
+            if columns:
+                adjusted[np.ix_(missing, columns)] *= self.missing_conduct_factor
+        pairs = self._article_pairs()
+        rows = self._state_functionary_rows(facts) if pairs else None
+        if rows is None or not rows.any():
+            return adjusted
         for own, theirs in pairs:
             moved = adjusted[np.ix_(rows, own)].max(axis=1)
             for column in theirs:
                 adjusted[rows, column] = np.maximum(adjusted[rows, column], moved)
-            adjusted[np.ix_(rows, own)] *= MISSING_CONDUCT_FACTOR
+            adjusted[np.ix_(rows, own)] *= EMPLOYEE_CHARGE_SHARE
         return adjusted
 
     def _state(self):
@@ -308,6 +329,8 @@ class GroundedModel(TfidfModel):
         meta["statute_shape"] = list(matrix.shape)
         meta["charge_elements"] = self.elements.patterns
         meta["required_conduct"] = self.required_conduct
+        meta["required_conduct_articles"] = self.required_conduct_articles
+        meta["missing_conduct_factor"] = self.missing_conduct_factor
         meta["state_counterparts"] = self.state_counterparts
         meta["state_functionary"] = self.state_functionary
         return meta, arrays
@@ -322,6 +345,8 @@ class GroundedModel(TfidfModel):
         # Models saved before conduct patterns existed have none.
         self.elements = ChargeElements(meta.get("charge_elements", {}))
         self.required_conduct = meta.get("required_conduct", {})
+        self.required_conduct_articles = meta.get("required_conduct_articles", {})
+        self.missing_conduct_factor = meta.get("missing_conduct_factor", EARLIER_MISSING_CONDUCT_FACTOR)
         self.state_counterparts = meta.get("state_counterparts", {})
         self.state_functionary = meta.get("state_functionary", "")
 
