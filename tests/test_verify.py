@@ -144,6 +144,31 @@ def test_default_store_article_status_after_amendment(default_verifier, number, 
     assert (article.status, article.effective_date) == (status, effective_date)
 
 
+@pytest.fixture(scope="module")
+def default_search(default_verifier, tmp_path_factory):
+    from tianping.retrieval import ArticleIndex, LegalSearch
+
+    store = default_verifier.store
+    return LegalSearch(store, ArticleIndex(store, tmp_path_factory.mktemp("default-index")))
+
+
+@pytest.mark.parametrize(("query", "status", "date", "number", "found"), [
+    # The 2021 text is marked 已被修改, and Article 264 of it reads 现行有效.
+    ("盗窃公私财物 数额较大 入户盗窃 扒窃", "现行有效", None, 264, True),
+    ("盗窃公私财物 数额较大 入户盗窃 扒窃", "已被修改", None, 264, False),
+    ("行贿罪 从轻 减轻处罚", "已被修改", "2023-06-01", 390, True),
+    ("行贿罪 从轻 减轻处罚", "现行有效", "2023-06-01", 390, False),
+])
+def test_default_store_search_status_filter(default_search, query, status, date, number, found):
+    from tianping.retrieval import SearchFilters
+
+    result = default_search.search(query, top_k=10, mode="bm25",
+                                   filters=SearchFilters(date=date, law="刑法", status=status))
+    assert {hit.article.status for hit in result.hits} <= {status}
+    assert (number in [hit.article.number for hit in result.hits]) == found
+    assert [hit.rank for hit in result.hits] == list(range(1, len(result.hits) + 1))
+
+
 def test_default_store_maritime_code_versions(default_verifier):
     old = check_one(default_verifier, "海商法第二百七十八条", "2020-01-01")
     new = check_one(default_verifier, "海商法第二百七十八条", "2026-06-01")

@@ -10,7 +10,7 @@ import numpy as np
 from tianping import config
 from tianping.errors import InvalidInputError, NotFoundError
 from tianping.retrieval.index import ArticleIndex
-from tianping.statutes.models import STATUSES, Article
+from tianping.statutes.models import STATUS_AMENDED, STATUS_IN_FORCE, STATUS_REPEALED, STATUSES, Article
 from tianping.statutes.store import (
     StatuteStore,
     check_date,
@@ -132,7 +132,7 @@ class LegalSearch:
                 continue
             if is_repealed_on(chosen, date) and not filters.include_repealed and filters.status is None:
                 continue
-            if filters.status and chosen.status != filters.status:
+            if filters.status and not _may_read(chosen.status, filters.status):
                 continue
             allowed.add(chosen.id)
         return allowed
@@ -184,11 +184,17 @@ class LegalSearch:
         cited_rows = self._cited_rows(checks, date, mask)
         fused = _fuse(rankings, cited_rows)
         hits = []
-        for rank, (row, score, sources) in enumerate(fused[:top_k], start=1):
+        for row, score, sources in fused:
+            if len(hits) == top_k:
+                break
             article = self.store.article_by_id(int(self.index.article_ids[row]))
-            matched = sorted(set(query_tokens) & set(self.index.document_tokens(row)), key=query_tokens.index)
             outdated = self.store.outdated_by(article.version_id, date, (article.number, article.suffix))
-            hits.append(Hit(self.store.as_amended(article, outdated), score, rank, matched, sources, outdated))
+            amended = self.store.as_amended(article, outdated)
+            # The status filter applies to the status a hit reads, not only to its version's.
+            if filters.status and amended.status != filters.status:
+                continue
+            matched = sorted(set(query_tokens) & set(self.index.document_tokens(row)), key=query_tokens.index)
+            hits.append(Hit(amended, score, len(hits) + 1, matched, sources, outdated))
         if not hits:
             notes.append("没有找到相关法条，请换用法律用语或放宽筛选条件")
         used_mode = mode if mode != "hybrid" or "dense" in rankings else "bm25"
@@ -268,6 +274,17 @@ def _top_rows(scores: np.ndarray, mask: np.ndarray, depth: int, positive_only: b
     candidates = np.argpartition(-masked, count - 1)[:count]
     ordered = candidates[np.argsort(-masked[candidates], kind="stable")]
     return [(int(row), float(masked[row])) for row in ordered]
+
+
+def _may_read(version_status: str, status: str) -> bool:
+    """Return whether an article of a version with ``version_status`` can read ``status`` in a hit.
+
+    An article of a text marked 已被修改 reads 现行有效 when the later amending acts
+    leave it unchanged or give its new text, and 已废止 when an act deletes it
+    (``StatuteStore.as_amended``).
+    """
+    return version_status == status or (version_status == STATUS_AMENDED
+                                        and status in (STATUS_IN_FORCE, STATUS_REPEALED))
 
 
 def _fuse(rankings: dict[str, list[tuple[int, float]]], cited_rows: list[int]) -> list[tuple[int, float, dict]]:
