@@ -99,20 +99,22 @@ def test_evidence_skips_masked_names():
     model = create_model("tfidf").fit(cases)
     charge = model.predict(["被告人李某在商场内拿走他人手机一部。"], article_texts=False)[0].charges[0]
     assert charge["name"] == "盗窃"
-    assert charge["evidence"] == ["他人", "手机", "手机一部", "一部", "机一"]
+    assert charge["evidence"] == ["他人", "手机", "手机一部", "一部"]
 
 
 @pytest.mark.parametrize("ngram, shown", [
     ("窃取", True), ("秘密窃取", True), ("被告人", True),
     ("人李", False), ("李某", False), ("害人王", False), ("某甲", False),
     ("，被", False), ("两条", True), ("19", False), ("mg", True),
+    ("民币", False), ("人民币", True), ("价值人民币", True), ("值人", False),
+    ("户盗窃", False), ("入户盗窃", True), ("盗窃", True),
 ])
-def test_evidence_leaves_out_name_pieces(ngram, shown):
-    from tianping.prediction.model import _MASKED_NAME, _explains
+def test_evidence_leaves_out_name_and_word_pieces(ngram, shown):
+    from tianping.prediction.model import _MASKED_NAME, _explains, word_boundaries
 
-    fact = "被告人李某在超市内秘密窃取香烟两条，被害人王某甲报警。"
+    fact = "被告人李某在超市内秘密窃取香烟两条，被害人王某甲报警。次日入户盗窃价值人民币800元的手机。"
     spans = [match.span() for match in _MASKED_NAME.finditer(fact)]
-    assert _explains(ngram, fact, spans) == shown
+    assert _explains(ngram, fact, spans, word_boundaries(fact)) == shown
 
 
 def test_abstain_threshold(tiny_model):

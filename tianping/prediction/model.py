@@ -9,6 +9,7 @@ transformer, plug in by subclassing ``JudgmentModel`` and registering a kind.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -360,8 +361,9 @@ class JudgmentModel:
     def evidence(self, X, row: int, kind: str, label: int, count: int, fact: str = "") -> list[str]:
         """Return the n-grams that raised this label's score most for this case (TF-IDF models).
 
-        N-grams with digits or punctuation, and those that occur in ``fact`` only
-        as part of a masked name (人李 in 被告人李某), are left out.
+        N-grams with digits or punctuation, those that occur in ``fact`` only as
+        part of a masked name (人李 in 被告人李某), and those that begin or end
+        inside a word (民币 of 人民币, 户盗窃 of 入户盗窃) are left out.
         """
         names = self.featurizer.feature_names() if count else None
         if not names or X is None:
@@ -370,6 +372,7 @@ class JudgmentModel:
         if label >= head.weights.shape[0]:
             return []
         name_spans = [match.span() for match in _MASKED_NAME.finditer(fact)]
+        boundaries = word_boundaries(fact)
         features = X.getrow(row)
         contributions = features.data * head.weights[label, features.indices]
         order = np.argsort(-contributions)
@@ -378,7 +381,7 @@ class JudgmentModel:
             if contributions[position] <= 0 or len(chosen) >= count:
                 break
             name = names[features.indices[position]]
-            if name not in chosen and _explains(name, fact, name_spans):
+            if name not in chosen and _explains(name, fact, name_spans, boundaries):
                 chosen.append(name)
         return chosen
 
@@ -436,19 +439,35 @@ class JudgmentModel:
         self.charge_articles = arrays["charge_articles"].astype(np.float64)
 
 
-def _explains(ngram: str, fact: str, name_spans: list[tuple[int, int]]) -> bool:
-    """Return whether ``ngram`` can be shown to a reader as evidence from ``fact``."""
+@functools.lru_cache(maxsize=64)
+def word_boundaries(fact: str) -> frozenset[int]:
+    """Return the character offsets in ``fact`` where a word of its rjieba segmentation begins or ends."""
+    import rjieba
+
+    offsets, offset = {0}, 0
+    for token in rjieba.cut(fact):
+        offset += len(token)
+        offsets.add(offset)
+    return frozenset(offsets)
+
+
+def _explains(ngram: str, fact: str, name_spans: list[tuple[int, int]], boundaries: frozenset[int]) -> bool:
+    """Return whether ``ngram`` can be shown to a reader as evidence from ``fact``.
+
+    Some occurrence of it must begin and end at word boundaries and overlap no masked name.
+    """
     # Digits come from dates and sums (19, 9年), which explain nothing to a reader.
     if len(ngram.strip()) < 2 or any(char.isdigit() or not char.isalnum() for char in ngram.strip()):
         return False
     start = fact.find(ngram)
     # An n-gram that does not occur verbatim (letters are lower-cased, a word pair can span
-    # dropped punctuation) cannot be checked against the names, so it is kept.
-    if not name_spans or start < 0:
+    # dropped punctuation) cannot be checked, so it is kept.
+    if start < 0:
         return True
     while start >= 0:
         end = start + len(ngram)
-        if not any(start < span_end and span_start < end for span_start, span_end in name_spans):
+        whole_words = start in boundaries and end in boundaries
+        if whole_words and not any(start < span_end and span_start < end for span_start, span_end in name_spans):
             return True
         start = fact.find(ngram, start + 1)
     return False
