@@ -320,3 +320,15 @@ def test_term_text_names_punishment(term, text):
     from tianping.cli.predict import _term_text
 
     assert _term_text(term) == text
+
+
+def test_human_output_drops_cail_brackets(capsys):
+    from tianping.cli.predict import _print_case
+
+    charge = {"name": "[引诱、容留、介绍]卖淫", "probability": 0.42, "evidence": ["容留"]}
+    result = {"abstained": True, "confidence": 0.2, "candidates": [charge], "charges": [charge], "articles": [],
+              "term": {"months": 8, "death_penalty": False, "life_imprisonment": False}, "term_basis": None}
+    _print_case(result, show_text=False)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "置信度 0.20 低于拒答阈值，不作判断。候选罪名：引诱、容留、介绍卖淫（0.42）"
+    assert lines[3] == "  引诱、容留、介绍卖淫（概率 0.42）  依据：容留"

@@ -203,6 +203,15 @@ def test_prediction_and_article(server, browser, screenshots):
     wait_for(browser, lambda driver: driver.find_element(By.ID, "viewer-title").text
              == "《中华人民共和国刑法》第一百三十三条之一")
 
+    # The page writes a charge without the brackets of its CAIL2018 label.
+    browser.find_element(By.ID, "viewer-close").click()
+    field = browser.find_element(By.ID, "predict-fact")
+    field.clear()
+    field.send_keys("被告人郑某在其经营的按摩店内容留三名妇女卖淫。")
+    browser.find_element(By.ID, "predict-submit").click()
+    wait_for(browser, lambda driver: driver.find_element(By.CSS_SELECTOR, "#charge-list li").text
+             .startswith("引诱、容留、介绍卖淫罪"))
+
 
 def test_error_message_and_phone_width(server, browser, screenshots):
     from selenium.webdriver.common.by import By

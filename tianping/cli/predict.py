@@ -78,17 +78,23 @@ def _term_text(term: dict) -> str:
     return f"{' '.join(parts)}（{term['months']} 个月，{kind}）"
 
 
+def _charge_text(name: str) -> str:
+    """Return a charge name for readers: CAIL2018 brackets its alternatives ([引诱、容留、介绍]卖淫), the law does not."""
+    return name.replace("[", "").replace("]", "")
+
+
 def _print_case(result: dict, show_text: bool) -> None:
     from tianping.statutes.models import format_article_number
 
     if result["abstained"]:
-        candidates = "、".join(f"{c['name']}（{c['probability']:.2f}）" for c in result["candidates"])
+        candidates = "、".join(f"{_charge_text(c['name'])}（{c['probability']:.2f}）" for c in result["candidates"])
         click.echo(f"置信度 {result['confidence']:.2f} 低于拒答阈值，不作判断。候选罪名：{candidates}")
         click.echo("以下是模型的首选预测，仅供参考：")
     click.echo("罪名：")
     for charge in result["charges"]:
         evidence = "、".join(charge.get("evidence") or [])
-        click.echo(f"  {charge['name']}（概率 {charge['probability']:.2f}）" + (f"  依据：{evidence}" if evidence else ""))
+        click.echo(f"  {_charge_text(charge['name'])}（概率 {charge['probability']:.2f}）"
+                   + (f"  依据：{evidence}" if evidence else ""))
     click.echo("法条：")
     for article in result["articles"]:
         header = f"  刑法{format_article_number(article['article_number'])}（概率 {article['probability']:.2f}）"

@@ -422,7 +422,8 @@ function renderPrediction(result) {
     charges.replaceChildren(element("li", "hint", t("noCharges")));
   } else {
     charges.replaceChildren(...result.charges.map((charge) => {
-      const item = element("li", "", `${charge.name}罪 `);
+      // CAIL2018 brackets the alternatives of a charge name ([引诱、容留、介绍]卖淫), the law does not.
+      const item = element("li", "", `${charge.name.replace(/[[\]]/g, "")}罪 `);
       item.append(element("span", "badge", t("probability", { value: Number(charge.probability).toFixed(2) })));
       if (charge.evidence && charge.evidence.length) {
         item.append(element("span", "snippet", t("evidence", { words: charge.evidence.join("、") })));
