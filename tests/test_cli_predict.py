@@ -205,6 +205,7 @@ def test_case_long_text_argument(workspace):
     ("cases/nosuch.jsonl", "文件不存在：cases/nosuch.jsonl"),
     ("", "案情事实为空"),
     ("   ", "案情事实为空"),
+    ("，。！？……", "案情事实只有标点和空白，没有文字：'，。！？……'"),
 ])
 def test_case_source_missing_file_or_empty(workspace, source, message):
     root, _ = workspace

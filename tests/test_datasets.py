@@ -281,3 +281,9 @@ def test_loader_masks_personal_data(tmp_path):
     assert "13800138000" not in masked
     assert "张某" in masked
     assert load_cail(path).cases[0].fact == record["fact"]
+
+
+def test_fact_without_words_is_a_bad_record(tmp_path):
+    dataset = load_cail(_write_jsonl(tmp_path / "marks.jsonl", [_record(), _record(fact="，。！？……")]))
+    assert [case.line for case in dataset.cases] == [1]
+    assert [(bad.line, bad.reason) for bad in dataset.bad_records] == [(2, "事实字段 fact 只有标点和空白，没有文字")]

@@ -107,12 +107,12 @@ def test_evidence_skips_masked_names():
     ("人李", False), ("李某", False), ("害人王", False), ("某甲", False),
     ("，被", False), ("两条", True), ("19", False), ("mg", True),
     ("民币", False), ("人民币", True), ("价值人民币", True), ("值人", False),
-    ("户盗窃", False), ("入户盗窃", True), ("盗窃", True),
+    ("户盗窃", False), ("入户盗窃", True), ("盗窃", True), ("日被告人", False), ("元的", False),
 ])
 def test_evidence_leaves_out_name_and_word_pieces(ngram, shown):
     from tianping.prediction.model import _MASKED_NAME, _explains, word_boundaries
 
-    fact = "被告人李某在超市内秘密窃取香烟两条，被害人王某甲报警。次日入户盗窃价值人民币800元的手机。"
+    fact = "2016年3月9日被告人李某在超市内秘密窃取香烟两条，被害人王某甲报警。次日入户盗窃价值人民币800元的手机。"
     spans = [match.span() for match in _MASKED_NAME.finditer(fact)]
     assert _explains(ngram, fact, spans, word_boundaries(fact)) == shown
 
@@ -538,9 +538,23 @@ def test_grounded_model_lowers_charge_without_required_conduct(tmp_path):
     ("被告人张某持刀威胁被害人李某，抢走其手机一部。", False),
     ("被告人张某谎称借用，骗取被害人手机一部。", False),
     ("被告人张某盗走电动车一辆，后将其骗卖给他人。", True),
+    ("被告人张某趁被害人不备，一把抢夺其挎在肩上的手提包。", False),
 ])
 def test_theft_needs_stealth_when_the_fact_tells_of_seizing_or_deceiving(fact, theft_possible):
     assert (re.search(REQUIRED_CONDUCT["盗窃"], fact) is not None) == theft_possible
+
+
+@pytest.mark.parametrize("fact, fraud_possible", [
+    ("被告人孙某虚构投资项目，骗取被害人人民币5万元。", True),
+    ("被告人吴某谎称能办理工作，收取被害人好处费2万元后逃匿。", True),
+    ("被告人张某以借用为由取得被害人手机后变卖。", True),
+    ("被告人林某持刀抢劫被害人现金人民币10000元。", False),
+    ("被告人张某趁被害人熟睡之机，窃取其手机一部。", False),
+    # A toll evasion with a doctored pass that CAIL2018 labels 诈骗: the rule misses it.
+    ("被告人尹某使用篡改的通行卡偷逃高速公路通行费7409元。", False),
+])
+def test_fraud_needs_deception_when_the_fact_tells_of_seizing_or_stealing(fact, fraud_possible):
+    assert (re.search(REQUIRED_CONDUCT["诈骗"], fact) is not None) == fraud_possible
 
 
 EMPLOYEE_BRIBERY = ["被告人刘某担任某电器公司采购经理期间，利用职务上的便利，非法收受供应商好处费人民币5万元。",

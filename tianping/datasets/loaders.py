@@ -31,6 +31,11 @@ FORMAT_CHOICES = ("auto", "jsonl", "csv")
 # prediction; it is the limit tianping applies to any input text.
 MAX_FACT_CHARS = config.MAX_TEXT_CHARS
 
+
+def has_words(text: str) -> bool:
+    """Return whether ``text`` contains a letter, a Chinese character or a digit, not only punctuation."""
+    return any(char.isalnum() for char in text)
+
 # The Criminal Law numbers its articles 1 to 452 (之一 articles share a number).
 MAX_ARTICLE_NUMBER = 452
 
@@ -234,6 +239,8 @@ def _to_case(record: Mapping, line: int, field_map: FieldMap, require_labels: bo
     fact = fact.strip()
     if not fact:
         raise _RecordError(f"事实字段 {field_map.fact} 为空")
+    if not has_words(fact):
+        raise _RecordError(f"事实字段 {field_map.fact} 只有标点和空白，没有文字")
     if len(fact) > MAX_FACT_CHARS:
         raise _RecordError(f"事实长 {len(fact)} 字，超过上限 {MAX_FACT_CHARS} 字")
 

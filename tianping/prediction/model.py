@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from tianping import __version__
-from tianping.datasets.loaders import MAX_FACT_CHARS
+from tianping.datasets.loaders import MAX_FACT_CHARS, has_words
 from tianping.datasets.records import Case, Term, normalize_charge
 from tianping.datasets.vocab import LabelVocabulary
 from tianping.errors import InvalidInputError, NotFoundError
@@ -98,7 +98,7 @@ class Probabilities:
 
 
 def check_facts(facts: Sequence[str]) -> list[str]:
-    """Reject empty facts and facts over the length limit, naming the case by position."""
+    """Reject empty facts, facts without words and facts over the length limit, naming the case by position."""
     if isinstance(facts, str):
         raise InvalidInputError("facts 应为字符串列表，而不是单个字符串", hint="单个案例请传入 [fact]")
     if not facts:
@@ -109,6 +109,9 @@ def check_facts(facts: Sequence[str]) -> list[str]:
         subject = f"第 {position} 个案例的事实" if len(facts) > 1 else "案情事实"
         if not isinstance(fact, str) or not fact.strip():
             raise InvalidInputError(f"{subject}为空", hint="请提供非空的案情事实")
+        if not has_words(fact):
+            raise InvalidInputError(f"{subject}只有标点和空白，没有文字：{fact.strip()[:20]!r}",
+                                    hint="请用文字写出案情事实")
         if len(fact) > MAX_FACT_CHARS:
             raise InvalidInputError(
                 f"{subject}长 {len(fact)} 字，超过上限 {MAX_FACT_CHARS} 字",
@@ -454,7 +457,8 @@ def word_boundaries(fact: str) -> frozenset[int]:
 def _explains(ngram: str, fact: str, name_spans: list[tuple[int, int]], boundaries: frozenset[int]) -> bool:
     """Return whether ``ngram`` can be shown to a reader as evidence from ``fact``.
 
-    Some occurrence of it must begin and end at word boundaries and overlap no masked name.
+    Some occurrence of it must begin and end at word boundaries, not begin right after a
+    digit (日被告人 of 9日被告人), and overlap no masked name.
     """
     # Digits come from dates and sums (19, 9年), which explain nothing to a reader.
     if len(ngram.strip()) < 2 or any(char.isdigit() or not char.isalnum() for char in ngram.strip()):
@@ -466,7 +470,7 @@ def _explains(ngram: str, fact: str, name_spans: list[tuple[int, int]], boundari
         return True
     while start >= 0:
         end = start + len(ngram)
-        whole_words = start in boundaries and end in boundaries
+        whole_words = start in boundaries and end in boundaries and not (start and fact[start - 1].isdigit())
         if whole_words and not any(start < span_end and span_start < end for span_start, span_end in name_spans):
             return True
         start = fact.find(ngram, start + 1)
