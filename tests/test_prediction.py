@@ -540,7 +540,7 @@ def test_grounded_model_lowers_charge_without_required_conduct(tmp_path):
     ("被告人张某盗走电动车一辆，后将其骗卖给他人。", True),
     ("被告人张某趁被害人不备，一把抢夺其挎在肩上的手提包。", False),
 ])
-def test_theft_needs_stealth_when_the_fact_tells_of_seizing_or_deceiving(fact, theft_possible):
+def test_theft_rule_needs_stealth(fact, theft_possible):
     assert (re.search(REQUIRED_CONDUCT["盗窃"], fact) is not None) == theft_possible
 
 
@@ -553,7 +553,7 @@ def test_theft_needs_stealth_when_the_fact_tells_of_seizing_or_deceiving(fact, t
     # A toll evasion with a doctored pass that CAIL2018 labels 诈骗: the rule misses it.
     ("被告人尹某使用篡改的通行卡偷逃高速公路通行费7409元。", False),
 ])
-def test_fraud_needs_deception_when_the_fact_tells_of_seizing_or_stealing(fact, fraud_possible):
+def test_fraud_rule_needs_deception(fact, fraud_possible):
     assert (re.search(REQUIRED_CONDUCT["诈骗"], fact) is not None) == fraud_possible
 
 
