@@ -531,30 +531,26 @@ def test_grounded_model_lowers_charge_without_required_conduct(tmp_path):
     assert (earlier.missing_conduct_factor, earlier.required_conduct_articles) == (EARLIER_MISSING_CONDUCT_FACTOR, {})
 
 
-@pytest.mark.parametrize("fact, theft_possible", [
-    ("被告人张某趁被害人熟睡之机，窃取其手机一部。", True),
-    ("被告人张某在超市内拿走香烟两条，价值人民币800元。", True),
-    ("被告人张某发现钱包里有钱，遂××了现金10000元。", True),
-    ("被告人张某持刀威胁被害人李某，抢走其手机一部。", False),
-    ("被告人张某谎称借用，骗取被害人手机一部。", False),
-    ("被告人张某盗走电动车一辆，后将其骗卖给他人。", True),
-    ("被告人张某趁被害人不备，一把抢夺其挎在肩上的手提包。", False),
-])
-def test_theft_rule_needs_stealth(fact, theft_possible):
-    assert (re.search(REQUIRED_CONDUCT["盗窃"], fact) is not None) == theft_possible
-
-
-@pytest.mark.parametrize("fact, fraud_possible", [
-    ("被告人孙某虚构投资项目，骗取被害人人民币5万元。", True),
-    ("被告人吴某谎称能办理工作，收取被害人好处费2万元后逃匿。", True),
-    ("被告人张某以借用为由取得被害人手机后变卖。", True),
-    ("被告人林某持刀抢劫被害人现金人民币10000元。", False),
-    ("被告人张某趁被害人熟睡之机，窃取其手机一部。", False),
+@pytest.mark.parametrize("charge, fact, possible", [
+    # 盗窃 needs stealth when the fact describes seizing or deceiving.
+    ("盗窃", "被告人张某趁被害人熟睡之机，窃取其手机一部。", True),
+    ("盗窃", "被告人张某在超市内拿走香烟两条，价值人民币800元。", True),
+    ("盗窃", "被告人张某发现钱包里有钱，遂××了现金10000元。", True),
+    ("盗窃", "被告人张某持刀威胁被害人李某，抢走其手机一部。", False),
+    ("盗窃", "被告人张某谎称借用，骗取被害人手机一部。", False),
+    ("盗窃", "被告人张某盗走电动车一辆，后将其骗卖给他人。", True),
+    ("盗窃", "被告人张某趁被害人不备，一把抢夺其挎在肩上的手提包。", False),
+    # 诈骗 needs deception when the fact describes seizing or stealing.
+    ("诈骗", "被告人孙某虚构投资项目，骗取被害人人民币5万元。", True),
+    ("诈骗", "被告人吴某谎称能办理工作，收取被害人好处费2万元后逃匿。", True),
+    ("诈骗", "被告人张某以借用为由取得被害人手机后变卖。", True),
+    ("诈骗", "被告人林某持刀抢劫被害人现金人民币10000元。", False),
+    ("诈骗", "被告人张某趁被害人熟睡之机，窃取其手机一部。", False),
     # A toll evasion with a doctored pass that CAIL2018 labels 诈骗: the rule misses it.
-    ("被告人尹某使用篡改的通行卡偷逃高速公路通行费7409元。", False),
+    ("诈骗", "被告人尹某使用篡改的通行卡偷逃高速公路通行费7409元。", False),
 ])
-def test_fraud_rule_needs_deception(fact, fraud_possible):
-    assert (re.search(REQUIRED_CONDUCT["诈骗"], fact) is not None) == fraud_possible
+def test_required_conduct_of_theft_and_fraud(charge, fact, possible):
+    assert (re.search(REQUIRED_CONDUCT[charge], fact) is not None) == possible
 
 
 EMPLOYEE_BRIBERY = ["被告人刘某担任某电器公司采购经理期间，利用职务上的便利，非法收受供应商好处费人民币5万元。",

@@ -23,15 +23,14 @@ from tianping.errors import InvalidInputError
 # Maximum length of one pattern in characters.
 MAX_PATTERN_CHARS = 300
 
-# Conduct without which a charge cannot be made out, from the articles that define it. 抢劫
-# (Articles 263 and 269) needs violence, coercion or a threat of violence, also when it is used
-# to resist capture after a theft. 盗窃 (Article 264) is taking in secret: a fact that describes
-# seizing (抢, 夺, 劫) or deceiving (骗) and names no stealth is not a theft. 诈骗 (Article 266)
-# needs deception: a fact that describes seizing or stealing and names no deception is not a
-# fraud. CAIL2018 masks the offence's own verb (××了现金), so a masked word counts as either.
+# Conduct without which a charge cannot be made out, from the articles that define it. CAIL2018
+# masks the offence's own verb (××了现金), so for 盗窃 and 诈骗 a masked word counts as the conduct.
 REQUIRED_CONDUCT = {
+    # Articles 263 and 269: violence, coercion or a threat, also to resist capture after a theft.
     "抢劫": "暴力|胁迫|威胁|恐吓|殴打|打伤|捅|砍|刺|持刀|刀具|凶器|枪|捆绑|挟持|掐|捂|抗拒抓捕|反抗|强行|劫|抢",
+    # Article 264: taking in secret, so a fact of seizing or deceiving needs a word of stealth.
     "盗窃": r"窃|偷|盗|扒|秘密|××|[ＸX]{2}|^(?![\s\S]*(?:抢|夺|劫|骗))",
+    # Article 266: deception, so a fact of seizing or stealing needs a word of deception.
     "诈骗": r"骗|虚构|隐瞒|谎称|假称|冒充|假冒|虚假|××|[ＸX]{2}|^(?![\s\S]*(?:抢|夺|劫|窃|偷|盗|扒))",
 }
 # The articles that define each charge of REQUIRED_CONDUCT. The article head's probability of

@@ -18,8 +18,9 @@ A third score comes from the conduct patterns of ``tianping.prediction.elements`
 with fewer than ``element_max_cases`` training cases.
 
 A charge that requires some conduct (抢劫: violence, coercion or a threat;
-盗窃: stealth where the fact tells of seizing or deceiving) keeps only a share of
-its probability when the fact mentions none of it, and so do the articles that
+盗窃: stealth, where the fact describes seizing or deceiving; 诈骗: deception,
+where the fact describes seizing or stealing) keeps only a share of its
+probability when the fact mentions none of it, and so do the articles that
 define it.
 
 Bribery, embezzlement and misappropriation by employees of companies

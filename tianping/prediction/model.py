@@ -470,7 +470,8 @@ def _explains(ngram: str, fact: str, name_spans: list[tuple[int, int]], boundari
         return True
     while start >= 0:
         end = start + len(ngram)
-        whole_words = start in boundaries and end in boundaries and not (start and fact[start - 1].isdigit())
+        after_digit = start > 0 and fact[start - 1].isdigit()
+        whole_words = start in boundaries and end in boundaries and not after_digit
         if whole_words and not any(start < span_end and span_start < end for span_start, span_end in name_spans):
             return True
         start = fact.find(ngram, start + 1)
