@@ -16,7 +16,8 @@ from tianping.errors import InvalidInputError, NotFoundError
 from tianping.prediction import create_model, load_model
 from tianping.prediction.elements import (EARLIER_MISSING_CONDUCT_FACTOR, EMPLOYEE_CHARGE_SHARE,
                                           MISSING_CONDUCT_FACTOR, REQUIRED_CONDUCT, REQUIRED_CONDUCT_ARTICLES,
-                                          STATE_COUNTERPARTS, STATE_FUNCTIONARY, ChargeElements)
+                                          STATE_COUNTERPARTS, STATE_FUNCTIONARY, ChargeElements,
+                                          charge_name_forms, named_conduct)
 from tianping.prediction.evaluate import evaluate, gold_spelling, write_report
 from tianping.prediction.grounded import link_charge_to_article
 from tianping.prediction.grounding import ArticleTexts, event_date
@@ -551,6 +552,74 @@ def test_grounded_model_lowers_charge_without_required_conduct(tmp_path):
 ])
 def test_required_conduct_of_theft_and_fraud(charge, fact, possible):
     assert (re.search(REQUIRED_CONDUCT[charge], fact) is not None) == possible
+
+
+@pytest.mark.parametrize("label, forms", [
+    ("盗窃", ["盗窃"]),
+    ("诈骗罪", ["诈骗"]),
+    ("[走私、贩卖、运输、制造]毒品", ["走私毒品", "贩卖毒品", "运输毒品", "制造毒品"]),
+    ("[盗窃、侮辱]尸体", ["盗窃尸体", "侮辱尸体"]),
+    ("[窝藏、包庇]", ["窝藏", "包庇"]),
+    # Alternatives outside brackets cannot be split safely.
+    ("走私、贩卖、运输、制造毒品", []),
+    # Gambling and smuggling alone are no offence.
+    ("赌博", []),
+])
+def test_charge_name_forms(label, forms):
+    assert charge_name_forms(label) == forms
+
+
+NAMED_FORMS = [["抢劫"], ["盗窃"], ["诈骗"], ["合同诈骗"], ["拐卖妇女", "拐卖儿童"]]
+
+
+@pytest.mark.parametrize("fact, named", [
+    ("被告人林某持刀抢劫被害人现金人民币10000元。", {0: "抢劫"}),
+    ("被告人张某曾盗窃他人财物，此次又持刀抢劫路人。", {0: "抢劫"}),
+    ("被告人张某没有抢劫，只是盗窃了一部手机。", {1: "盗窃"}),
+    ("被告人张某以签订购销合同为名合同诈骗他人货款。", {3: "合同诈骗"}),
+    ("被告人张某构成盗窃罪，应依法惩处。", {}),
+    ("民警在侦办一起盗窃案时查获被告人张某。", {}),
+    ("被告人张某涉嫌诈骗，后被抓获。", {}),
+    ("被告人张某收买被拐卖儿童一名。", {}),
+    # A fact that masks an offence name names other offences in plain words.
+    ("被告人张某持刀抢劫被害人，其行为已构成××罪。", {}),
+])
+def test_named_conduct(fact, named):
+    assert named_conduct(fact, NAMED_FORMS) == named
+
+
+def test_grounded_model_reads_named_conduct(tmp_path):
+    texts = ArticleTexts(_small_store(tmp_path))
+    model = create_model("grounded", statute_weight=0.0, statute_examples=False)
+    model.fit(_cases(), article_texts=texts)
+    assert model.conduct_names == [["危险驾驶"], ["盗窃"], ["诈骗"]]
+    facts = ["被告人秦某醉酒驾驶机动车，在停车场诈骗他人财物。", "被告人秦某醉酒驾驶机动车，并涉嫌诈骗。"]
+    column, article = model.charge_vocab.index["诈骗"], model.article_vocab.index[266]
+    after = model.probabilities(facts)
+    names, model.conduct_names = model.conduct_names, []
+    before = model.probabilities(facts)
+    assert before.charges[0, column] < 0.5
+    assert after.charges[0, column] == 0.5
+    assert after.articles[0, article] > before.articles[0, article]
+    assert after.charges[1, column] == before.charges[1, column]
+    model.conduct_names = names
+    charges = {charge["name"]: charge for charge in model.predict(facts[:1], article_texts=False)[0].charges}
+    assert charges["诈骗"]["evidence"][0] == "诈骗"
+    # A name counts only for a charge that its score can decide.
+    model.charge_head.thresholds[column] = 0.6
+    assert model.named_scores(facts[:1]) == [{}]
+    model.charge_head.thresholds[column] = 0.2
+
+    model.save(tmp_path / "named")
+    loaded = load_model(tmp_path / "named")
+    assert loaded.conduct_names == names
+    np.testing.assert_array_equal(loaded.probabilities(facts).charges, after.charges)
+    # A model saved before charge names counted keeps its earlier predictions.
+    manifest_path = tmp_path / "named" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    del manifest["state"]["conduct_names"]
+    manifest_path.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    np.testing.assert_array_equal(load_model(tmp_path / "named").probabilities(facts).charges, before.charges)
 
 
 EMPLOYEE_BRIBERY = ["被告人刘某担任某电器公司采购经理期间，利用职务上的便利，非法收受供应商好处费人民币5万元。",

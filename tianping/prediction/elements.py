@@ -13,8 +13,10 @@ change when the shipped list does.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
+from collections.abc import Sequence
 from importlib import resources
 
 from tianping.datasets.records import normalize_charge
@@ -60,6 +62,74 @@ _POST = r"(?:局长|厅长|处长|科长|所长|镇长|乡长|县长|区长|市�
 # because their members act as state functionaries only in some of their duties.
 STATE_FUNCTIONARY = (rf"(?<!非)(?<!不是)(?<!不属于)国家(?:机关)?工作人员|从事公务"
                      rf"|(?:身为|系|担任|时任|任|作为)[^，。；村]{{0,16}}?{_ORGAN}[^，。；、村]{{0,8}}?{_POST}")
+
+
+# A fact that masks the name of an offence (构成××罪, ××案) comes from a data set that masks the
+# charged offence everywhere, as CAIL2018 does, so any offence it names in plain words is another one.
+MASKED_OFFENCE = r"(?:××|[ＸX]{2})(?:罪|犯罪|案)"
+# Text just before a charge name that makes the name no account of the defendant's conduct: a
+# suspicion or an earlier act (涉嫌盗窃, 曾盗窃), a denial (没有抢劫) or the passive (被拐卖).
+_NOT_CONDUCT_BEFORE = re.compile(r"(?:(?:涉嫌|曾)[^，。；]{0,6}|(?:没有|未|不是|否认|并非)[^，。；]{0,3}|被)$")
+# A charge name followed by these names an offence or a case (盗窃罪, 诈骗案), not an act.
+_NOT_CONDUCT_AFTER = ("罪", "犯罪", "案")
+# Characters of context read before a charge name.
+_CONTEXT_BEFORE = 8
+# Names of an activity that is an offence only under further conditions: gambling (Article 303
+# needs 聚众赌博 or 以赌博为业) and smuggling (each 走私 charge names its goods).
+_ACTIVITY_NAMES = frozenset({"赌博", "走私"})
+
+
+def charge_name_forms(label: str) -> list[str]:
+    """Return the words that name the conduct of charge ``label`` in a fact.
+
+    Alternatives in brackets expand ([走私、贩卖、运输、制造]毒品 gives 走私毒品,
+    贩卖毒品, 运输毒品 and 制造毒品). A name with alternatives outside brackets
+    (走私、贩卖、运输、制造毒品) cannot be split safely and gives none.
+    """
+    options: list[list[str]] = []
+    for part in re.split(r"(\[[^\]]*\])", label.strip()):
+        if part.startswith("["):
+            options.append([piece for piece in part[1:-1].split("、") if piece])
+        elif part:
+            if "、" in part:
+                return []
+            options.append([part[:-1] if part.endswith("罪") and len(part) > 2 else part])
+    forms = ["".join(choice) for choice in itertools.product(*options)] if options else []
+    return [form for form in forms if len(form) >= 2 and form not in _ACTIVITY_NAMES]
+
+
+def named_conduct(fact: str, forms_by_label: Sequence[Sequence[str]]) -> dict[int, str]:
+    """Return, per label index, the charge name with which ``fact`` describes the defendant's conduct.
+
+    A fact with 持刀抢劫被害人 or 贩卖毒品给吸毒人员 names the conduct of a
+    charge in plain words. A name counts unless it names an offence or a case
+    (盗窃罪, 盗窃案), follows a suspicion, an earlier act, a denial or the
+    passive, or lies inside the name of another label's conduct (诈骗 in
+    合同诈骗). Facts that mask an offence name (构成××罪) name no conduct.
+    """
+    if re.search(MASKED_OFFENCE, fact):
+        return {}
+    spans: dict[int, list[tuple[int, int]]] = {}
+    for label, forms in enumerate(forms_by_label):
+        for form in forms:
+            for match in re.finditer(re.escape(form), fact):
+                start, end = match.span()
+                if fact.startswith(_NOT_CONDUCT_AFTER, end):
+                    continue
+                if _NOT_CONDUCT_BEFORE.search(fact[max(0, start - _CONTEXT_BEFORE):start]):
+                    continue
+                spans.setdefault(label, []).append((start, end))
+    every = [(span, label) for label, found in spans.items() for span in found]
+    named = {}
+    for label, found in spans.items():
+        for start, end in found:
+            inside = any(other != label and other_start <= start and end <= other_end
+                         and (other_start, other_end) != (start, end)
+                         for (other_start, other_end), other in every)
+            if not inside:
+                named[label] = fact[start:end]
+                break
+    return named
 
 
 class ChargeElements:

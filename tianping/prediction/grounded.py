@@ -15,7 +15,11 @@ training case take their article from the statute link.
 
 A third score comes from the conduct patterns of ``tianping.prediction.elements``:
 ``element_weight`` when the fact describes the conduct that defines a charge
-with fewer than ``element_max_cases`` training cases.
+with fewer than ``element_max_cases`` training cases. Any charge gets the same
+score when the fact names its conduct in plain words (持刀抢劫被害人), and the
+articles that define the charge follow. CAIL2018 masks the charged offence in
+every fact, so the supervised heads never see a charge's own name as evidence
+for it.
 
 A charge that requires some conduct (抢劫: violence, coercion or a threat;
 盗窃: stealth, where the fact describes seizing or deceiving; 诈骗: deception,
@@ -50,7 +54,8 @@ import scipy.sparse as sp
 from tianping.datasets.records import Case, normalize_charge
 from tianping.prediction.elements import (EARLIER_MISSING_CONDUCT_FACTOR, EMPLOYEE_CHARGE_SHARE,
                                           MISSING_CONDUCT_FACTOR, REQUIRED_CONDUCT, REQUIRED_CONDUCT_ARTICLES,
-                                          STATE_COUNTERPARTS, STATE_FUNCTIONARY, ChargeElements)
+                                          STATE_COUNTERPARTS, STATE_FUNCTIONARY, ChargeElements,
+                                          charge_name_forms, named_conduct)
 from tianping.prediction.grounding import ArticleTexts, name_bigrams
 from tianping.prediction.model import TfidfModel, register_kind
 
@@ -120,6 +125,8 @@ class GroundedModel(TfidfModel):
         # and the wording that names a defendant as a state functionary (see STATE_COUNTERPARTS).
         self.state_counterparts: dict[str, tuple[list[int], str, list[int]]] = {}
         self.state_functionary = ""
+        # Per charge label: the words that name its conduct in a fact (see named_conduct), empty when off.
+        self.conduct_names: list[list[str]] = []
         # Per charge: the linked article number, 0 when none.
         self.charge_statute_article = np.zeros(0, dtype=np.int32)
         self.statute_numbers = np.zeros(0, dtype=np.int32)
@@ -171,6 +178,8 @@ class GroundedModel(TfidfModel):
 
     def _after_fit(self, train: Sequence[Case], X) -> None:
         texts = self._statute_texts
+        if self.settings["element_weight"] > 0:
+            self.conduct_names = [charge_name_forms(label) for label in self.charge_vocab.labels]
         self.charge_statute_article = np.array(
             [link_charge_to_article(name, texts) or 0 for name in self.charge_vocab.labels], dtype=np.int32)
         self.statute_numbers = np.array(sorted(texts), dtype=np.int32)
@@ -228,14 +237,28 @@ class GroundedModel(TfidfModel):
                     scores[row, column] = 1.0
         return scores
 
+    def named_scores(self, facts: Sequence[str]) -> list[dict[int, str]]:
+        """Return, per fact, the charge labels whose conduct it names in plain words, with the name used.
+
+        Only labels whose decision threshold the score ``element_weight`` reaches
+        count: a name that cannot decide its charge would only add its articles.
+        """
+        if not self.conduct_names:
+            return [{} for _ in facts]
+        decisive = self.charge_head.thresholds <= self.settings["element_weight"]
+        return [{label: name for label, name in named_conduct(fact, self.conduct_names).items() if decisive[label]}
+                for fact in facts]
+
     def charge_evidence(self, fact: str, X, row: int, label: int, count: int) -> list[str]:
-        """Return the n-gram evidence, led by the text that matched the charge's conduct pattern."""
+        """Return the n-gram evidence, led by the charge name or the conduct pattern that the fact matched."""
         evidence = super().charge_evidence(fact, X, row, label, count)
-        name = self.charge_vocab.labels[label]
-        if not count or not self._uses_elements(name):
+        if not count:
             return evidence
-        matched = self.elements.match(fact, name)
-        return ([matched] + evidence)[:count] if matched else evidence
+        name = self.charge_vocab.labels[label]
+        matched = self.named_scores([fact])[0].get(label)
+        if matched is None and self._uses_elements(name):
+            matched = self.elements.match(fact, name)
+        return ([matched] + [item for item in evidence if item != matched])[:count] if matched else evidence
 
     def _charge_probabilities(self, X, facts: Sequence[str]) -> np.ndarray:
         supervised = self.charge_head.probabilities(X)
@@ -248,6 +271,9 @@ class GroundedModel(TfidfModel):
             combined[:, low_data] = np.maximum(supervised[:, low_data], grounded[:, low_data])
         if self.settings["element_weight"] > 0:
             combined = np.maximum(combined, self.settings["element_weight"] * self.element_scores(facts))
+            for row, named in enumerate(self.named_scores(facts)):
+                for column in named:
+                    combined[row, column] = max(combined[row, column], self.settings["element_weight"])
         for name, missing in self._missing_conduct(facts).items():
             column = self.charge_vocab.index.get(name)
             if column is not None:
@@ -295,15 +321,22 @@ class GroundedModel(TfidfModel):
                          charges_supplied: bool) -> np.ndarray:
         """Apply the charge rules to the article head's probabilities.
 
-        The articles of a charge whose required conduct a fact does not mention
-        keep the same share as the charge. An employee's article passes its
-        probability to the state functionary's articles. The articles implied by
-        the charges follow the charge probabilities anyway. Supplied charges are
-        taken as they are, so their articles are left alone.
+        When a fact names a charge's conduct in plain words, the articles that
+        define the charge (P(article | charge) of at least 0.5) get the same
+        score as the charge. The articles of a charge whose required conduct a
+        fact does not mention keep the same share as the charge. An employee's
+        article passes its probability to the state functionary's articles. The
+        articles implied by the charges follow the charge probabilities anyway.
+        Supplied charges are taken as they are, so their articles are left alone.
         """
         if charges_supplied:
             return article_probabilities
         adjusted = article_probabilities.copy()
+        weight = self.settings["element_weight"]
+        for row, named in enumerate(self.named_scores(facts)):
+            for label in named:
+                columns = np.flatnonzero(self.charge_articles[label] >= 0.5)
+                adjusted[row, columns] = np.maximum(adjusted[row, columns], weight)
         for name, missing in self._missing_conduct(facts).items():
             columns = [self.article_vocab.index[number] for number in self.required_conduct_articles.get(name, ())
                        if number in self.article_vocab.index]
@@ -334,6 +367,7 @@ class GroundedModel(TfidfModel):
         meta["missing_conduct_factor"] = self.missing_conduct_factor
         meta["state_counterparts"] = self.state_counterparts
         meta["state_functionary"] = self.state_functionary
+        meta["conduct_names"] = self.conduct_names
         return meta, arrays
 
     def _restore(self, meta, arrays):
@@ -350,6 +384,8 @@ class GroundedModel(TfidfModel):
         self.missing_conduct_factor = meta.get("missing_conduct_factor", EARLIER_MISSING_CONDUCT_FACTOR)
         self.state_counterparts = meta.get("state_counterparts", {})
         self.state_functionary = meta.get("state_functionary", "")
+        # Models saved before charge names counted as conduct have none.
+        self.conduct_names = meta.get("conduct_names", [])
 
 
 register_kind(GroundedModel)
