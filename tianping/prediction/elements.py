@@ -66,7 +66,7 @@ STATE_FUNCTIONARY = (rf"(?<!非)(?<!不是)(?<!不属于)国家(?:机关)?工作
 
 # A fact that masks the name of an offence (构成××罪, ××案) comes from a data set that masks the
 # charged offence everywhere, as CAIL2018 does, so any offence it names in plain words is another one.
-MASKED_OFFENCE = r"(?:××|[ＸX]{2})(?:罪|犯罪|案)"
+_MASKED_OFFENCE = r"(?:××|[ＸX]{2})(?:罪|犯罪|案)"
 # Text just before a charge name that makes the name no account of the defendant's conduct: a
 # suspicion or an earlier act (涉嫌盗窃, 曾盗窃), a denial (没有抢劫) or the passive (被拐卖).
 _NOT_CONDUCT_BEFORE = re.compile(r"(?:(?:涉嫌|曾)[^，。；]{0,6}|(?:没有|未|不是|否认|并非)[^，。；]{0,3}|被)$")
@@ -107,7 +107,7 @@ def named_conduct(fact: str, forms_by_label: Sequence[Sequence[str]]) -> dict[in
     passive, or lies inside the name of another label's conduct (诈骗 in
     合同诈骗). Facts that mask an offence name (构成××罪) name no conduct.
     """
-    if re.search(MASKED_OFFENCE, fact):
+    if re.search(_MASKED_OFFENCE, fact):
         return {}
     spans: dict[int, list[tuple[int, int]]] = {}
     for label, forms in enumerate(forms_by_label):
