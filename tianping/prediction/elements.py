@@ -68,12 +68,17 @@ STATE_FUNCTIONARY = (rf"(?<!非)(?<!不是)(?<!不属于)国家(?:机关)?工作
 # charged offence everywhere, as CAIL2018 does, so any offence it names in plain words is another one.
 _MASKED_OFFENCE = r"(?:××|[ＸX]{2})(?:罪|犯罪|案)"
 # Text just before a charge name that makes the name no account of the defendant's conduct: a
-# suspicion or an earlier act (涉嫌盗窃, 曾盗窃), a denial (没有抢劫) or the passive (被拐卖).
-_NOT_CONDUCT_BEFORE = re.compile(r"(?:(?:涉嫌|曾)[^，。；]{0,6}|(?:没有|未|不是|否认|并非)[^，。；]{0,3}|被)$")
-# A charge name followed by these names an offence or a case (盗窃罪, 诈骗案), not an act.
-_NOT_CONDUCT_AFTER = ("罪", "犯罪", "案")
+# suspicion or an earlier act (涉嫌盗窃, 曾盗窃), a denial (没有抢劫, 否认其实施了抢劫, 不构成抢劫)
+# or the passive (被拐卖, 被人抢劫, but not 被告人抢劫).
+_NOT_CONDUCT_BEFORE = re.compile(r"(?:(?:涉嫌|曾|否认|不构成|不属于|辩称)[^，。；]{0,8}"
+                                 r"|(?:没有|未|不是|并非)[^，。；]{0,3}|被(?!告人)[^，。；]{0,3}|被)$")
+# Text just after a charge name that makes it no account of the defendant's conduct: an offence or
+# a case (盗窃罪, 诈骗案), an earlier sentence or penalty (因盗窃被判处, 因吸毒被行政拘留), or a person
+# described by the act (抢劫者, 藏匿盗窃的李某, 为盗窃的表弟提供住处).
+_NOT_CONDUCT_AFTER = re.compile(r"罪|犯罪|案|者|[^，。；]{0,4}被(?:判|处|劳动教养|行政|收容)"
+                                r"|的[^，。；]{0,3}(?:某|弟|兄|哥|姐|妹|夫|妻|友|人员|男子|女子)")
 # Characters of context read before a charge name.
-_CONTEXT_BEFORE = 8
+_CONTEXT_BEFORE = 10
 # Names of an activity that is an offence only under further conditions: gambling (Article 303
 # needs 聚众赌博 or 以赌博为业) and smuggling (each 走私 charge names its goods).
 _ACTIVITY_NAMES = frozenset({"赌博", "走私"})
@@ -102,10 +107,12 @@ def named_conduct(fact: str, forms_by_label: Sequence[Sequence[str]]) -> dict[in
     """Return, per label index, the charge name with which ``fact`` describes the defendant's conduct.
 
     A fact with 持刀抢劫被害人 or 贩卖毒品给吸毒人员 names the conduct of a
-    charge in plain words. A name counts unless it names an offence or a case
-    (盗窃罪, 盗窃案), follows a suspicion, an earlier act, a denial or the
-    passive, or lies inside the name of another label's conduct (诈骗 in
-    合同诈骗). Facts that mask an offence name (构成××罪) name no conduct.
+    charge in plain words. A name does not count when it names an offence, a
+    case or a person (盗窃罪, 盗窃案, 盗窃的李某), or precedes an earlier
+    sentence (因盗窃被判处). Nor does it count after a suspicion, an earlier
+    act, a denial or the passive, or inside the name of another label's
+    conduct (诈骗 in 合同诈骗). Facts that mask an offence name (构成××罪) name
+    no conduct.
     """
     if re.search(_MASKED_OFFENCE, fact):
         return {}
@@ -114,7 +121,7 @@ def named_conduct(fact: str, forms_by_label: Sequence[Sequence[str]]) -> dict[in
         for form in forms:
             for match in re.finditer(re.escape(form), fact):
                 start, end = match.span()
-                if fact.startswith(_NOT_CONDUCT_AFTER, end):
+                if _NOT_CONDUCT_AFTER.match(fact, end):
                     continue
                 if _NOT_CONDUCT_BEFORE.search(fact[max(0, start - _CONTEXT_BEFORE):start]):
                     continue
