@@ -67,10 +67,11 @@ STATE_FUNCTIONARY = (rf"(?<!非)(?<!不是)(?<!不属于)国家(?:机关)?工作
 # A fact that masks the name of an offence (构成××罪, ××案) comes from a data set that masks the
 # charged offence everywhere, as CAIL2018 does, so any offence it names in plain words is another one.
 _MASKED_OFFENCE = r"(?:××|[ＸX]{2})(?:罪|犯罪|案)"
-# Text just before a charge name that makes the name no account of the defendant's conduct: a
-# suspicion or an earlier act (涉嫌盗窃, 曾盗窃, but not the surname in 曾某抢劫), another person's act
-# known to the defendant (明知李某盗窃, but not 明知是毒品而贩卖), a denial (没有抢劫, 否认其实施了抢劫,
-# 不构成抢劫) or the passive (被拐卖, 被人抢劫, but not 被告人抢劫 or 殴打被害人后抢劫).
+# Text just before a charge name that makes the name no account of the defendant's conduct. It
+# covers a suspicion or an earlier act (涉嫌盗窃, 曾盗窃, but not the surname in 曾某抢劫) and another
+# person's act known to the defendant (明知李某盗窃, but not 明知是毒品而贩卖). It also covers a
+# denial (没有抢劫, 否认其实施了抢劫, 不构成抢劫) and the passive (被拐卖, 被人抢劫, but not 被告人抢劫
+# or 殴打被害人后抢劫).
 _NOT_CONDUCT_BEFORE = re.compile(r"(?:(?:涉嫌|曾(?![某\d])|明知(?!是)|否认|不构成|不属于|辩称)[^，。；]{0,8}"
                                  r"|(?:没有|未|不是|并非)[^，。；]{0,3}|被(?![告害])[^，。；]{0,3})$")
 # Text just after a charge name that makes it no account of the defendant's conduct: an offence or
