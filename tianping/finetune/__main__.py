@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from tianping.errors import TianpingError
@@ -33,8 +34,26 @@ def main(argv: list[str] | None = None) -> int:
         _close_process_group(wait=False)
         return exc.exit_code
     _close_process_group(wait=True)
-    print(json.dumps(summary, ensure_ascii=False))
+    _write_line(json.dumps(summary, ensure_ascii=False))
     return 0
+
+
+def _write_line(text: str) -> None:
+    """Write ``text`` and its newline to standard output in one system call.
+
+    Every rank of a distributed run prints its summary to the same pipe. On
+    Linux a pipe keeps a write of up to 4096 bytes (PIPE_BUF) whole. ``print``
+    under PYTHONUNBUFFERED writes the text and the newline separately, so two
+    ranks' lines could run together.
+    """
+    sys.stdout.flush()
+    try:
+        descriptor = sys.stdout.fileno()
+    except (AttributeError, OSError):
+        # A replaced standard output (a notebook, a test capture) has no descriptor.
+        sys.stdout.write(text + "\n")
+        return
+    os.write(descriptor, (text + "\n").encode("utf-8"))
 
 
 def _close_process_group(wait: bool) -> None:
