@@ -625,9 +625,14 @@ def test_grounded_model_reads_named_conduct(tmp_path):
     loaded = load_model(tmp_path / "named")
     assert loaded.conduct_names == names
     np.testing.assert_array_equal(loaded.probabilities(facts).charges, after.charges)
-    # A model saved before charge names counted keeps its earlier predictions.
+    # An edited manifest whose names do not fit the charge labels is rejected.
     manifest_path = tmp_path / "named" / "manifest.json"
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest["state"]["conduct_names"] = [["诈骗"]]
+    manifest_path.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(InvalidInputError, match="conduct_names"):
+        load_model(tmp_path / "named")
+    # A model saved before charge names counted keeps its earlier predictions.
     del manifest["state"]["conduct_names"]
     manifest_path.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
     np.testing.assert_array_equal(load_model(tmp_path / "named").probabilities(facts).charges, before.charges)

@@ -386,6 +386,10 @@ class GroundedModel(TfidfModel):
         self.state_functionary = meta.get("state_functionary", "")
         # Models saved before charge names counted as conduct have none.
         self.conduct_names = meta.get("conduct_names", [])
+        if self.conduct_names and (len(self.conduct_names) != len(self.charge_vocab) or not all(
+                isinstance(forms, list) and all(isinstance(form, str) for form in forms)
+                for forms in self.conduct_names)):
+            raise ValueError(f"conduct_names 应为每个罪名一组字符串，共 {len(self.charge_vocab)} 组")
 
 
 register_kind(GroundedModel)
