@@ -17,7 +17,8 @@ from tianping.prediction import create_model, load_model
 from tianping.prediction.elements import (EARLIER_MISSING_CONDUCT_FACTOR, EMPLOYEE_CHARGE_SHARE,
                                           MISSING_CONDUCT_FACTOR, REQUIRED_CONDUCT, REQUIRED_CONDUCT_ARTICLES,
                                           STATE_COUNTERPARTS, STATE_FUNCTIONARY, ChargeElements,
-                                          charge_name_forms, named_conduct)
+                                          charge_heading_forms, charge_name_forms, named_conduct,
+                                          named_in_headings)
 from tianping.prediction.evaluate import evaluate, gold_spelling, write_report
 from tianping.prediction.grounded import link_charge_to_article
 from tianping.prediction.grounding import ArticleTexts, event_date
@@ -636,6 +637,81 @@ def test_grounded_model_reads_named_conduct(tmp_path):
     del manifest["state"]["conduct_names"]
     manifest_path.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
     np.testing.assert_array_equal(load_model(tmp_path / "named").probabilities(facts).charges, before.charges)
+
+
+@pytest.mark.parametrize("label, forms", [
+    ("盗窃", ["盗窃"]),
+    ("[走私、贩卖、运输、制造]毒品", ["走私毒品", "贩卖毒品", "运输毒品", "制造毒品", "走私、贩卖、运输、制造毒品"]),
+    ("[窝藏、包庇]", ["窝藏", "包庇", "窝藏、包庇"]),
+    ("走私、贩卖、运输、制造毒品", ["走私、贩卖、运输、制造毒品"]),
+    ("赌博", ["赌博"]),
+    ("单位行贿罪", ["单位行贿"]),
+])
+def test_charge_heading_forms(label, forms):
+    assert charge_heading_forms(label) == forms
+
+
+HEADING_FORMS = [["盗窃"], ["贩卖毒品", "运输毒品"], ["非法持有毒品"], ["单位行贿"], ["赌博"], ["故意伤害"],
+                 ["诈骗"], ["合同诈骗"]]
+
+
+@pytest.mark.parametrize("fact, named", [
+    ("公诉机关指控：一、盗窃犯罪事实 2015年4月23日，被告人李某窃得手机一部。二、非法持有毒品犯罪事实 同年5月，"
+     "民警查获其持有的甲基苯丙胺5克。", {0: "盗窃", 2: "非法持有毒品"}),
+    ("经审理查明： 一、盗窃犯罪事实 2016年1月18日，被告人彭某扒窃手机一部。二、贩卖毒品犯罪事实 2016年2月，"
+     "彭某贩卖甲基苯丙胺1克。", {0: "盗窃", 1: "贩卖毒品"}),
+    ("公诉机关指控： （一）、单位行贿犯罪。 2011年底，被告人李某某……", {3: "单位行贿"}),
+    ("检察院指控： 一、故意伤害的事实 2008年12月29日，向某殴打周某。二、赌博的事实 2009年……", {5: "故意伤害", 4: "赌博"}),
+    ("经审理查明，（一）盗窃部分 1、2015年10月14日凌晨……", {0: "盗窃"}),
+    ("二、关于诈骗的事实：被告人张某谎称……", {6: "诈骗"}),
+    # The longest name at a heading counts.
+    ("一、合同诈骗犯罪事实 被告人王某……", {7: "合同诈骗"}),
+    # Numbered items that are no heading of a count.
+    ("证据如下：1、盗窃现场勘验笔录；2、被告人供述。", {}),
+    ("辩护意见：一、诈骗罪不成立。", {}),
+    ("被告人张某盗窃犯罪事实清楚。", {}),
+    # A fact that masks an offence name (here a heading) names other offences in plain words.
+    ("指控： 一、×× 2011年12月，被告人沙某侵吞他人存款。二、诈骗犯罪事实 2012年……", {}),
+])
+def test_named_in_headings(fact, named):
+    assert named_in_headings(fact, HEADING_FORMS) == named
+
+
+def test_masked_heading_hides_named_conduct():
+    assert named_conduct("一、×× 2011年，被告人张某持刀抢劫被害人。", NAMED_FORMS) == {}
+
+
+def test_grounded_model_reads_headings(tmp_path):
+    texts = ArticleTexts(_small_store(tmp_path))
+    model = create_model("grounded", statute_weight=0.0, statute_examples=False)
+    model.fit(_cases(), article_texts=texts)
+    assert model.heading_names == [["危险驾驶"], ["盗窃"], ["诈骗"]]
+    facts = ["公诉机关指控：一、危险驾驶犯罪事实 被告人秦某醉酒驾驶机动车。二、诈骗犯罪事实 秦某谎称能办理贷款，"
+             "收取他人手续费3000元。", "被告人秦某醉酒驾驶机动车，并谎称能办理贷款。"]
+    column, article = model.charge_vocab.index["诈骗"], model.article_vocab.index[266]
+    after = model.probabilities(facts)
+    names, model.heading_names = model.heading_names, []
+    before = model.probabilities(facts)
+    assert before.charges[0, column] < 0.95
+    assert after.charges[0, column] == 0.95
+    assert after.articles[0, article] >= 0.95 > before.articles[0, article]
+    np.testing.assert_array_equal(after.charges[1], before.charges[1])
+    model.heading_names = names
+    charges = {charge["name"]: charge for charge in model.predict(facts[:1], article_texts=False)[0].charges}
+    assert charges["诈骗"]["evidence"][0] == "诈骗"
+
+    model.save(tmp_path / "headings")
+    assert load_model(tmp_path / "headings").heading_names == names
+    manifest_path = tmp_path / "headings" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest["state"]["heading_names"] = [["诈骗"], 3, ["盗窃"]]
+    manifest_path.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(InvalidInputError, match="heading_names"):
+        load_model(tmp_path / "headings")
+    # A model saved before headings counted keeps its earlier predictions.
+    del manifest["state"]["heading_names"]
+    manifest_path.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    np.testing.assert_array_equal(load_model(tmp_path / "headings").probabilities(facts).charges, before.charges)
 
 
 EMPLOYEE_BRIBERY = ["被告人刘某担任某电器公司采购经理期间，利用职务上的便利，非法收受供应商好处费人民币5万元。",

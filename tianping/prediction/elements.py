@@ -64,9 +64,18 @@ STATE_FUNCTIONARY = (rf"(?<!非)(?<!不是)(?<!不属于)国家(?:机关)?工作
                      rf"|(?:身为|系|担任|时任|任|作为)[^，。；村]{{0,16}}?{_ORGAN}[^，。；、村]{{0,8}}?{_POST}")
 
 
-# A fact that masks the name of an offence (构成××罪, ××案) comes from a data set that masks the
-# charged offence everywhere, as CAIL2018 does, so any offence it names in plain words is another one.
-_MASKED_OFFENCE = r"(?:××|[ＸX]{2})(?:罪|犯罪|案)"
+# The start of a numbered heading in an indictment or a judgment (一、 （二） 3.), where the account of
+# one count begins, with an optional 关于.
+_HEADING = (r"(?:^|(?<=[。，,：:；;\s]))(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十\d]+[）)][、.．]?"
+            r"|\d+[、.．])\s*(?:关于)?")
+# What may follow an offence name that opens a heading (盗窃犯罪事实, 故意伤害的事实, 盗窃部分, 单位行贿犯罪)
+# before the heading ends.
+_HEADING_TAIL = re.compile(r"(?:的犯罪事实|犯罪事实|的事实|事实|部分|犯罪|罪)?(?:[。：:；;\s，,]|$)")
+_HEADING_START = re.compile(_HEADING)
+# A fact that masks the name of an offence (构成××罪, ××案, a heading 一、××) comes from a data set that
+# masks the charged offence everywhere, as CAIL2018 does, so any offence it names in plain words is
+# another one.
+_MASKED_OFFENCE = re.compile(rf"(?:××|[ＸX]{{2}})(?:罪|犯罪|案)|{_HEADING}(?:××|[ＸX]{{2}})")
 # Text just before a charge name that makes the name no account of the defendant's conduct. It
 # covers a suspicion or an earlier act (涉嫌盗窃, 曾盗窃, but not the surname in 曾某抢劫) and another
 # person's act known to the defendant (明知李某盗窃, but not 明知是毒品而贩卖). It also covers a
@@ -105,6 +114,47 @@ def charge_name_forms(label: str) -> list[str]:
     return [form for form in forms if len(form) >= 2 and form not in _ACTIVITY_NAMES]
 
 
+def charge_heading_forms(label: str) -> list[str]:
+    """Return the words that name charge ``label`` at the start of a heading.
+
+    These are the plain-word names of ``charge_name_forms``, the charge's full
+    name without brackets (走私、贩卖、运输、制造毒品) and activity names such as
+    赌博: a heading that opens with a name announces a count of that offence.
+    """
+    forms = charge_name_forms(label) + [normalize_charge(label)]
+    return list(dict.fromkeys(form for form in forms if len(form) >= 2))
+
+
+def masks_offences(fact: str) -> bool:
+    """Return whether ``fact`` masks an offence name (构成××罪, ××案, a heading 一、××)."""
+    return _MASKED_OFFENCE.search(fact) is not None
+
+
+def named_in_headings(fact: str, forms_by_label: Sequence[Sequence[str]]) -> dict[int, str]:
+    """Return, per label index, the charge name that opens a numbered heading of ``fact``.
+
+    Indictments and judgments of several counts give each its own heading
+    (一、盗窃犯罪事实, （二）故意伤害部分, 二、关于赌博的事实). At each heading
+    the longest name followed by the end of the heading counts. A name that runs
+    on into other words (1、盗窃现场勘验笔录) does not. Facts that mask an offence
+    name name no charge.
+    """
+    if masks_offences(fact):
+        return {}
+    named: dict[int, str] = {}
+    for heading in _HEADING_START.finditer(fact):
+        start = heading.end()
+        best: tuple[int, str] | None = None
+        for label, forms in enumerate(forms_by_label):
+            for form in forms:
+                if (fact.startswith(form, start) and _HEADING_TAIL.match(fact, start + len(form))
+                        and (best is None or len(form) > len(best[1]))):
+                    best = (label, form)
+        if best is not None:
+            named.setdefault(best[0], best[1])
+    return named
+
+
 def named_conduct(fact: str, forms_by_label: Sequence[Sequence[str]]) -> dict[int, str]:
     """Return, per label index, the charge name with which ``fact`` describes the defendant's conduct.
 
@@ -116,7 +166,7 @@ def named_conduct(fact: str, forms_by_label: Sequence[Sequence[str]]) -> dict[in
     conduct (诈骗 in 合同诈骗). Facts that mask an offence name (构成××罪) name
     no conduct.
     """
-    if re.search(_MASKED_OFFENCE, fact):
+    if masks_offences(fact):
         return {}
     spans: dict[int, list[tuple[int, int]]] = {}
     for label, forms in enumerate(forms_by_label):

@@ -55,7 +55,8 @@ from tianping.datasets.records import Case, normalize_charge
 from tianping.prediction.elements import (EARLIER_MISSING_CONDUCT_FACTOR, EMPLOYEE_CHARGE_SHARE,
                                           MISSING_CONDUCT_FACTOR, REQUIRED_CONDUCT, REQUIRED_CONDUCT_ARTICLES,
                                           STATE_COUNTERPARTS, STATE_FUNCTIONARY, ChargeElements,
-                                          charge_name_forms, named_conduct)
+                                          charge_heading_forms, charge_name_forms, named_conduct,
+                                          named_in_headings)
 from tianping.prediction.grounding import ArticleTexts, name_bigrams
 from tianping.prediction.model import TfidfModel, register_kind
 
@@ -109,11 +110,12 @@ class GroundedModel(TfidfModel):
     kind = "grounded"
 
     def __init__(self, *, statute_weight: float = 0.3, low_data: int = 5, statute_examples: bool = True,
-                 element_weight: float = 0.5, element_max_cases: int = 20, **settings):
+                 element_weight: float = 0.5, element_max_cases: int = 20, heading_weight: float = 0.95,
+                 **settings):
         super().__init__(**settings)
         self.settings.update({"statute_weight": statute_weight, "low_data": low_data,
                               "statute_examples": statute_examples, "element_weight": element_weight,
-                              "element_max_cases": element_max_cases})
+                              "element_max_cases": element_max_cases, "heading_weight": heading_weight})
         self.elements = ChargeElements({})
         # Per charge name: a regular expression for conduct that the charge requires (see REQUIRED_CONDUCT).
         self.required_conduct: dict[str, str] = {}
@@ -127,6 +129,8 @@ class GroundedModel(TfidfModel):
         self.state_functionary = ""
         # Per charge label: the words that name its conduct in a fact (see named_conduct), empty when off.
         self.conduct_names: list[list[str]] = []
+        # Per charge label: the words that name it at the start of a heading (see named_in_headings).
+        self.heading_names: list[list[str]] = []
         # Per charge: the linked article number, 0 when none.
         self.charge_statute_article = np.zeros(0, dtype=np.int32)
         self.statute_numbers = np.zeros(0, dtype=np.int32)
@@ -180,6 +184,7 @@ class GroundedModel(TfidfModel):
         texts = self._statute_texts
         if self.settings["element_weight"] > 0:
             self.conduct_names = [charge_name_forms(label) for label in self.charge_vocab.labels]
+            self.heading_names = [charge_heading_forms(label) for label in self.charge_vocab.labels]
         self.charge_statute_article = np.array(
             [link_charge_to_article(name, texts) or 0 for name in self.charge_vocab.labels], dtype=np.int32)
         self.statute_numbers = np.array(sorted(texts), dtype=np.int32)
@@ -249,13 +254,19 @@ class GroundedModel(TfidfModel):
         return [{label: name for label, name in named_conduct(fact, self.conduct_names).items() if decisive[label]}
                 for fact in facts]
 
+    def heading_scores(self, facts: Sequence[str]) -> list[dict[int, str]]:
+        """Return, per fact, the charge labels named at the start of a numbered heading, with the name used."""
+        if not self.heading_names:
+            return [{} for _ in facts]
+        return [named_in_headings(fact, self.heading_names) for fact in facts]
+
     def charge_evidence(self, fact: str, X, row: int, label: int, count: int) -> list[str]:
         """Return the n-gram evidence, led by the charge name or the conduct pattern that the fact matched."""
         evidence = super().charge_evidence(fact, X, row, label, count)
         if not count:
             return evidence
         name = self.charge_vocab.labels[label]
-        matched = self.named_scores([fact])[0].get(label)
+        matched = self.heading_scores([fact])[0].get(label) or self.named_scores([fact])[0].get(label)
         if matched is None and self._uses_elements(name):
             matched = self.elements.match(fact, name)
         return ([matched] + [item for item in evidence if item != matched])[:count] if matched else evidence
@@ -282,6 +293,10 @@ class GroundedModel(TfidfModel):
         for employee, official in self._charge_pairs():
             combined[rows, official] = np.maximum(combined[rows, official], combined[rows, employee])
             combined[rows, employee] *= EMPLOYEE_CHARGE_SHARE
+        # A heading that names a charge decides it, after all other rules.
+        for row, named in enumerate(self.heading_scores(facts)):
+            for column in named:
+                combined[row, column] = max(combined[row, column], self.settings["heading_weight"])
         return combined
 
     def _charge_pairs(self) -> list[tuple[int, int]]:
@@ -325,9 +340,10 @@ class GroundedModel(TfidfModel):
         define the charge (P(article | charge) of at least 0.5) get the same
         score as the charge. The articles of a charge whose required conduct a
         fact does not mention keep the same share as the charge. An employee's
-        article passes its probability to the state functionary's articles. The
-        articles implied by the charges follow the charge probabilities anyway.
-        Supplied charges are taken as they are, so their articles are left alone.
+        article passes its probability to the state functionary's articles. A
+        charge named at the start of a heading gives its defining articles the
+        heading score. The articles implied by the charges follow the charge
+        probabilities anyway. Supplied charges are taken as they are, so their articles are left alone.
         """
         if charges_supplied:
             return article_probabilities
@@ -344,13 +360,16 @@ class GroundedModel(TfidfModel):
                 adjusted[np.ix_(missing, columns)] *= self.missing_conduct_factor
         pairs = self._article_pairs()
         rows = self._state_functionary_rows(facts) if pairs else None
-        if rows is None or not rows.any():
-            return adjusted
-        for own, theirs in pairs:
-            moved = adjusted[np.ix_(rows, own)].max(axis=1)
-            for column in theirs:
-                adjusted[rows, column] = np.maximum(adjusted[rows, column], moved)
-            adjusted[np.ix_(rows, own)] *= EMPLOYEE_CHARGE_SHARE
+        if rows is not None and rows.any():
+            for own, theirs in pairs:
+                moved = adjusted[np.ix_(rows, own)].max(axis=1)
+                for column in theirs:
+                    adjusted[rows, column] = np.maximum(adjusted[rows, column], moved)
+                adjusted[np.ix_(rows, own)] *= EMPLOYEE_CHARGE_SHARE
+        for row, named in enumerate(self.heading_scores(facts)):
+            for label in named:
+                columns = np.flatnonzero(self.charge_articles[label] >= 0.5)
+                adjusted[row, columns] = np.maximum(adjusted[row, columns], self.settings["heading_weight"])
         return adjusted
 
     def _state(self):
@@ -368,6 +387,7 @@ class GroundedModel(TfidfModel):
         meta["state_counterparts"] = self.state_counterparts
         meta["state_functionary"] = self.state_functionary
         meta["conduct_names"] = self.conduct_names
+        meta["heading_names"] = self.heading_names
         return meta, arrays
 
     def _restore(self, meta, arrays):
@@ -384,12 +404,16 @@ class GroundedModel(TfidfModel):
         self.missing_conduct_factor = meta.get("missing_conduct_factor", EARLIER_MISSING_CONDUCT_FACTOR)
         self.state_counterparts = meta.get("state_counterparts", {})
         self.state_functionary = meta.get("state_functionary", "")
-        # Models saved before charge names counted as conduct have none.
-        self.conduct_names = meta.get("conduct_names", [])
-        if self.conduct_names and (len(self.conduct_names) != len(self.charge_vocab) or not all(
-                isinstance(forms, list) and all(isinstance(form, str) for form in forms)
-                for forms in self.conduct_names)):
-            raise ValueError(f"conduct_names 应为每个罪名一组字符串，共 {len(self.charge_vocab)} 组")
+        # Models saved before charge names counted as conduct, or before headings counted, have none.
+        self.conduct_names = self._names_per_label(meta, "conduct_names")
+        self.heading_names = self._names_per_label(meta, "heading_names")
+
+    def _names_per_label(self, meta: dict, key: str) -> list[list[str]]:
+        names = meta.get(key, [])
+        if names and (len(names) != len(self.charge_vocab) or not all(
+                isinstance(forms, list) and all(isinstance(form, str) for form in forms) for forms in names)):
+            raise ValueError(f"{key} 应为每个罪名一组字符串，共 {len(self.charge_vocab)} 组")
+        return names
 
 
 register_kind(GroundedModel)
