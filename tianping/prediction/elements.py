@@ -70,7 +70,7 @@ _HEADING = (r"(?:^|(?<=[。，,：:；;\s]))(?:[一二三四五六七八九十]+
             r"|\d+[、.．])\s*(?:关于)?")
 # What may follow an offence name that opens a heading (盗窃犯罪事实, 故意伤害的事实, 盗窃部分, 单位行贿犯罪)
 # before the heading ends.
-_HEADING_TAIL = re.compile(r"(?:的犯罪事实|犯罪事实|的事实|事实|部分|犯罪|罪)?(?:[。：:；;\s，,]|$)")
+_HEADING_TAIL = re.compile(r"(?:的犯罪事实|犯罪事实|的事实|事实|部分|部份|犯罪|罪)?(?:[。：:；;\s，,]|$)")
 _HEADING_START = re.compile(_HEADING)
 # A fact that masks the name of an offence (构成××罪, ××案, a heading 一、××) comes from a data set that
 # masks the charged offence everywhere, as CAIL2018 does, so any offence it names in plain words is
