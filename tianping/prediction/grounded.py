@@ -343,7 +343,8 @@ class GroundedModel(TfidfModel):
         article passes its probability to the state functionary's articles. A
         charge named at the start of a heading gives its defining articles the
         heading score. The articles implied by the charges follow the charge
-        probabilities anyway. Supplied charges are taken as they are, so their articles are left alone.
+        probabilities anyway. Supplied charges are taken as they are, so their
+        articles are left alone.
         """
         if charges_supplied:
             return article_probabilities
