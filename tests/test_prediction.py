@@ -652,7 +652,7 @@ def test_charge_heading_forms(label, forms):
 
 
 HEADING_FORMS = [["盗窃"], ["贩卖毒品", "运输毒品"], ["非法持有毒品"], ["单位行贿"], ["赌博"], ["故意伤害"],
-                 ["诈骗"], ["合同诈骗"]]
+                 ["诈骗"], ["合同诈骗"], ["非法拘禁"], ["抢劫"]]
 
 
 @pytest.mark.parametrize("fact, named", [
@@ -667,9 +667,18 @@ HEADING_FORMS = [["盗窃"], ["贩卖毒品", "运输毒品"], ["非法持有毒
     ("二、关于诈骗的事实：被告人张某谎称……", {6: "诈骗"}),
     # The longest name at a heading counts.
     ("一、合同诈骗犯罪事实 被告人王某……", {7: "合同诈骗"}),
+    ("经审理查明：一、非法拘禁、故意伤害的事实\n2019年5月，被告人赵某……", {8: "非法拘禁", 5: "故意伤害"}),
+    ("公诉机关指控：一、诈骗罪（未遂）\n2019年5月，被告人赵某……", {6: "诈骗"}),
+    ("公诉机关指控：一、盗窃（共三起）\n1、2019年5月……", {0: "盗窃"}),
+    ("二、关于故意伤害犯罪的事实 2019年5月……", {5: "故意伤害"}),
+    ("一、盗窃犯罪事实，2019年5月，被告人赵某……", {0: "盗窃"}),
     # Numbered items that are no heading of a count.
     ("证据如下：1、盗窃现场勘验笔录；2、被告人供述。", {}),
     ("辩护意见：一、诈骗罪不成立。", {}),
+    ("辩护意见：一、诈骗罪，证据不足，不能成立。", {}),
+    ("本院认为：二、关于诈骗罪，公诉机关指控的证据不足，本院不予认定。", {}),
+    ("前科：1、盗窃，2012年3月被判处有期徒刑一年；2、抢劫罪，2015年被判处有期徒刑三年。", {}),
+    ("一、盗窃、被告人赵某的供述。", {}),
     ("被告人张某盗窃犯罪事实清楚。", {}),
     # A fact that masks an offence name (here a heading) names other offences in plain words.
     ("指控： 一、×× 2011年12月，被告人沙某侵吞他人存款。二、诈骗犯罪事实 2012年……", {}),
@@ -702,17 +711,60 @@ def test_grounded_model_reads_headings(tmp_path):
     assert charges["诈骗"]["evidence"][0] == "诈骗"
 
     model.save(tmp_path / "headings")
-    assert load_model(tmp_path / "headings").heading_names == names
+    loaded = load_model(tmp_path / "headings")
+    assert loaded.heading_names == names
+    assert loaded.defining_articles == [[133], [264], [266]]
     manifest_path = tmp_path / "headings" / "manifest.json"
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     manifest["state"]["heading_names"] = [["诈骗"], 3, ["盗窃"]]
     manifest_path.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
     with pytest.raises(InvalidInputError, match="heading_names"):
         load_model(tmp_path / "headings")
+    manifest["state"]["heading_names"] = names
+    manifest["state"]["defining_articles"] = [[133], ["264"], [266]]
+    manifest_path.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(InvalidInputError, match="defining_articles"):
+        load_model(tmp_path / "headings")
+    # Without stored defining articles, a model takes those with P(article | charge) of at least 0.5.
+    del manifest["state"]["defining_articles"]
+    manifest_path.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    assert load_model(tmp_path / "headings").defining_article_columns(column).tolist() == [article]
     # A model saved before headings counted keeps its earlier predictions.
     del manifest["state"]["heading_names"]
     manifest_path.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
     np.testing.assert_array_equal(load_model(tmp_path / "headings").probabilities(facts).charges, before.charges)
+
+
+ROBBERY_WITH_THEFT = ["被告人冯某持刀抢劫路人现金500元，又在超市窃取香烟两条。",
+                      "被告人冯某殴打被害人后抢走手机一部，次日入户窃取现金3000元。",
+                      "被告人冯某采用暴力手段劫取他人财物，另多次扒窃他人钱包。"]
+
+
+def test_defining_articles_skip_companions(tmp_path):
+    cases = _cases() + [Case(fact=fact, charges=["抢劫", "盗窃"], articles=[263, 264], term=Term(months=40))
+                        for fact in ROBBERY_WITH_THEFT]
+    # A single case of a rare charge that also cites another charge's article.
+    cases.append(Case(fact="被告人冯某以公开其隐私相要挟，索取被害人现金2万元。", charges=["敲诈勒索"],
+                      articles=[264, 274], term=Term(months=10)))
+    model = create_model("grounded", statute_weight=0.0, statute_examples=False)
+    model.fit(cases, article_texts=ArticleTexts(_small_store(tmp_path)))
+    defining = dict(zip(model.charge_vocab.labels, model.defining_articles))
+    # Every robbery case comes with a theft, so the theft article does not define robbery.
+    assert defining["抢劫"] == [263]
+    assert defining["盗窃"] == [264]
+    # A charge with one case takes its statute link.
+    assert defining["敲诈勒索"] == [274]
+    heading = "公诉机关指控：一、抢劫犯罪事实 2019年5月，被告人冯某在路边拦住被害人。"
+    column = model.article_vocab.index
+    adjusted = model._adjust_articles(np.zeros((1, len(model.article_vocab))), [heading], charges_supplied=False)
+    assert adjusted[0, column[263]] == 0.95
+    assert adjusted[0, column[264]] == 0.0
+    # Given the robbery alone, the articles implied by the charges leave out the theft article.
+    robbery = model.charge_vocab.index["抢劫"]
+    assert model.charge_articles[robbery, column[263]] == 1.0
+    assert model.charge_articles[robbery, column[264]] == 0.0
+    given = model.predict([heading], charges=[["抢劫"]], article_texts=False)[0]
+    assert [entry["article_number"] for entry in given.articles] == [263]
 
 
 EMPLOYEE_BRIBERY = ["被告人刘某担任某电器公司采购经理期间，利用职务上的便利，非法收受供应商好处费人民币5万元。",

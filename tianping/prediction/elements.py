@@ -68,9 +68,15 @@ STATE_FUNCTIONARY = (rf"(?<!非)(?<!不是)(?<!不属于)国家(?:机关)?工作
 # one count begins, with an optional 关于.
 _HEADING = (r"(?:^|(?<=[。，,：:；;\s]))(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十\d]+[）)][、.．]?"
             r"|\d+[、.．])\s*(?:关于)?")
-# What may follow an offence name that opens a heading (盗窃犯罪事实, 故意伤害的事实, 盗窃部分, 单位行贿犯罪)
-# before the heading ends.
-_HEADING_TAIL = re.compile(r"(?:的犯罪事实|犯罪事实|的事实|事实|部分|部份|犯罪|罪)?(?:[。：:；;\s，,]|$)")
+# What may follow the offence names that open a heading before the heading ends: a word for the
+# count (盗窃犯罪事实, 故意伤害的事实, 盗窃部分), 犯罪 or 罪, and a short remark in brackets (（未遂）,
+# （共三起）). After a bare name, 犯罪 or 罪, a comma does not end a heading, because lists of earlier
+# sentences (1、盗窃，2012年被判处) and of disputed charges (一、诈骗罪，证据不足) read that way.
+_REMARK = r"(?:[（(][^（）()]{1,10}[）)])?"
+_HEADING_TAIL = re.compile(rf"{_REMARK}(?:(?:的犯罪事实|犯罪的事实|犯罪事实|的事实|事实|部分|部份){_REMARK}"
+                           rf"(?:[。：:；;\s，,]|$)|(?:犯罪|罪)?{_REMARK}(?:[。：:；;\s]|$))")
+# Words that join two offence names in one heading (一、非法拘禁、故意伤害的事实).
+_NAME_JOINERS = "、和及"
 _HEADING_START = re.compile(_HEADING)
 # A fact that masks the name of an offence (构成××罪, ××案, a heading 一、××) comes from a data set that
 # masks the charged offence everywhere, as CAIL2018 does, so any offence it names in plain words is
@@ -130,28 +136,41 @@ def masks_offences(fact: str) -> bool:
     return _MASKED_OFFENCE.search(fact) is not None
 
 
+def _longest_name(fact: str, position: int, forms_by_label: Sequence[Sequence[str]]) -> tuple[int, str] | None:
+    """Return the label and the longest of its forms that ``fact`` has at ``position``, or None."""
+    best: tuple[int, str] | None = None
+    for label, forms in enumerate(forms_by_label):
+        for form in forms:
+            if form and fact.startswith(form, position) and (best is None or len(form) > len(best[1])):
+                best = (label, form)
+    return best
+
+
 def named_in_headings(fact: str, forms_by_label: Sequence[Sequence[str]]) -> dict[int, str]:
     """Return, per label index, the charge name that opens a numbered heading of ``fact``.
 
     Indictments and judgments of several counts give each its own heading
-    (一、盗窃犯罪事实, （二）故意伤害部分, 二、关于赌博的事实). At each heading
-    the longest name followed by the end of the heading counts. A name that runs
-    on into other words (1、盗窃现场勘验笔录) does not. Facts that mask an offence
-    name name no charge.
+    (一、盗窃犯罪事实, （二）故意伤害部分, 二、关于赌博的事实). A heading may name
+    two offences (一、非法拘禁、故意伤害的事实). At each position the longest name
+    counts (合同诈骗, not 诈骗). The names count only when the heading ends after
+    them, so a numbered line that runs on (1、盗窃现场勘验笔录, 1、盗窃，2012年被判处)
+    names none. Facts that mask an offence name name no charge.
     """
     if masks_offences(fact):
         return {}
     named: dict[int, str] = {}
     for heading in _HEADING_START.finditer(fact):
-        start = heading.end()
-        best: tuple[int, str] | None = None
-        for label, forms in enumerate(forms_by_label):
-            for form in forms:
-                if (fact.startswith(form, start) and _HEADING_TAIL.match(fact, start + len(form))
-                        and (best is None or len(form) > len(best[1]))):
-                    best = (label, form)
-        if best is not None:
-            named.setdefault(best[0], best[1])
+        found, position = [], heading.end()
+        while (name := _longest_name(fact, position, forms_by_label)) is not None:
+            found.append(name)
+            position += len(name[1])
+            if position < len(fact) and fact[position] in _NAME_JOINERS:
+                position += 1
+            else:
+                break
+        if found and _HEADING_TAIL.match(fact, position):
+            for label, form in found:
+                named.setdefault(label, form)
     return named
 
 

@@ -182,6 +182,7 @@ class JudgmentModel:
         Y_charges = self.charge_vocab.encode([case.charges for case in train])
         Y_articles = self.article_vocab.encode([case.articles for case in train])
         self.charge_articles = _conditional(Y_charges, Y_articles)
+        self._refine_charge_articles(train)
         charge_extra = article_extra = None
         if examples:
             charge_extra = (X_examples, self.charge_vocab.encode([example.charges for example in examples]))
@@ -225,6 +226,9 @@ class JudgmentModel:
         held_out = head.fit(X, Y, X_valid, Y_valid, progress=progress, extra=extra)
         setattr(self, name, head)
         return held_out
+
+    def _refine_charge_articles(self, train: Sequence[Case]) -> None:
+        """Let subclasses correct P(article | charge) before the heads and thresholds use it."""
 
     def _after_fit(self, train: Sequence[Case], X) -> None:
         """Let subclasses build extra state after the heads are trained."""
