@@ -740,12 +740,30 @@ ROBBERY_WITH_THEFT = ["被告人冯某持刀抢劫路人现金500元，又在超
                       "被告人冯某采用暴力手段劫取他人财物，另多次扒窃他人钱包。"]
 
 
-def test_defining_articles_skip_companions(tmp_path):
+def _cases_with_companions() -> list[Case]:
     cases = _cases() + [Case(fact=fact, charges=["抢劫", "盗窃"], articles=[263, 264], term=Term(months=40))
                         for fact in ROBBERY_WITH_THEFT]
     # A single case of a rare charge that also cites another charge's article.
     cases.append(Case(fact="被告人冯某以公开其隐私相要挟，索取被害人现金2万元。", charges=["敲诈勒索"],
                       articles=[264, 274], term=Term(months=10)))
+    return cases
+
+
+def test_tfidf_drops_companion_articles():
+    model = create_model("tfidf").fit(_cases_with_companions())
+    column = model.article_vocab.index
+    robbery, rare = model.charge_vocab.index["抢劫"], model.charge_vocab.index["敲诈勒索"]
+    assert model.charge_articles[robbery, column[263]] == 1.0
+    assert model.charge_articles[robbery, column[264]] == 0.0
+    # Without a statute link, a rare charge keeps the articles of its cases.
+    assert model.charge_articles[rare, column[264]] == 1.0
+    assert model.charge_articles[rare, column[274]] == 1.0
+    given = model.predict([ROBBERY_WITH_THEFT[0]], charges=[["抢劫"]], article_texts=False)[0]
+    assert [entry["article_number"] for entry in given.articles] == [263]
+
+
+def test_defining_articles_skip_companions(tmp_path):
+    cases = _cases_with_companions()
     model = create_model("grounded", statute_weight=0.0, statute_examples=False)
     model.fit(cases, article_texts=ArticleTexts(_small_store(tmp_path)))
     defining = dict(zip(model.charge_vocab.labels, model.defining_articles))

@@ -104,14 +104,6 @@ def link_charge_to_article(name: str, article_texts: dict[int, str]) -> int | No
     return best[2]
 
 
-# Single-charge training cases that a charge needs before its defining articles come from its training
-# cases. A charge with fewer takes the article of its statute link.
-MIN_SINGLE_CHARGE_CASES = 3
-# Share of a charge's training cases (and of its single-charge ones) that must cite an article for the
-# article to define the charge.
-DEFINING_SHARE = 0.5
-
-
 class GroundedModel(TfidfModel):
     """TF-IDF supervised model combined with Criminal Law article matching."""
 
@@ -139,7 +131,7 @@ class GroundedModel(TfidfModel):
         self.conduct_names: list[list[str]] = []
         # Per charge label: the words that name it at the start of a heading (see named_in_headings).
         self.heading_names: list[list[str]] = []
-        # Per charge label: the article numbers that define it (see defining_articles).
+        # Per charge label: the article numbers that define it (see _defining_articles).
         self.defining_articles: list[list[int]] = []
         # Per charge: the linked article number, 0 when none.
         self.charge_statute_article = np.zeros(0, dtype=np.int32)
@@ -204,82 +196,21 @@ class GroundedModel(TfidfModel):
     def _refine_charge_articles(self, train: Sequence[Case]) -> None:
         """Link every charge to its article and keep only the defining ones among its common articles.
 
-        A charge's articles with P(article | charge) of at least 0.5 that do not
-        define it (see ``_defining_articles``) drop to 0, so a robbery no longer
-        implies the theft article. A charge that takes its defining article from
-        its statute link, such as one without training cases, implies that
-        article alone.
+        As in the base model, but a charge with fewer than three training cases,
+        such as one without any, implies the article of its statute link alone.
         """
         self.charge_statute_article = np.array(
             [link_charge_to_article(name, self._statute_texts) or 0 for name in self.charge_vocab.labels],
             dtype=np.int32)
-        self.defining_articles, linked = self._defining_articles(train)
-        for column, numbers in enumerate(self.defining_articles):
-            keep = [self.article_vocab.index[number] for number in numbers]
-            if linked[column]:
-                self.charge_articles[column, :] = 0.0
-                self.charge_articles[column, keep] = 1.0
-                continue
-            common = np.flatnonzero(self.charge_articles[column] >= DEFINING_SHARE)
-            self.charge_articles[column, [index for index in common if index not in keep]] = 0.0
-
-    def _defining_articles(self, train: Sequence[Case]) -> tuple[list[list[int]], list[bool]]:
-        """Return, per charge label, the article numbers that define the charge, and whether they are its link.
-
-        For a charge with training cases these start from the articles that most
-        of its cases cite (P(article | charge) of at least 0.5). Cases of several
-        charges cite the articles of all of them: in CAIL2018, where robberies
-        often come with thefts, 90% of the robbery cases cite the theft article.
-        So a charge with at least ``MIN_SINGLE_CHARGE_CASES`` single-charge cases
-        keeps the articles that most of those cite too (263 for 抢劫, without
-        264). A charge with fewer, but with that many cases in all, drops the
-        articles of the charges that come with it in most of its cases (抢夺
-        with 盗窃 keeps 267, without 264). A rarer charge takes the article of
-        its statute link when that is a label, because its few cases often cite
-        another charge's article (开设赌场 with Article 347).
-        """
-        single_cases: Counter = Counter()
-        single_citing: dict[str, Counter] = {}
-        for case in train:
-            if len(set(case.charges)) == 1:
-                single_cases[case.charges[0]] += 1
-                single_citing.setdefault(case.charges[0], Counter()).update(set(case.articles))
-        labels = self.charge_vocab.labels
-        common = [[int(self.article_vocab.labels[index])
-                   for index in np.flatnonzero(self.charge_articles[column] >= DEFINING_SHARE)]
-                  for column in range(len(labels))]
-        result: list[list[int] | None] = [None] * len(labels)
-        linked_labels = [False] * len(labels)
-        for column, label in enumerate(labels):
-            if single_cases[label] >= MIN_SINGLE_CHARGE_CASES:
-                citing = single_citing[label]
-                single = [number for number in common[column] if citing[number] >= DEFINING_SHARE * single_cases[label]]
-                result[column] = single or common[column]
-        charge_sets = [set(case.charges) for case in train]
-        for column, label in enumerate(labels):
-            if result[column] is not None:
-                continue
-            with_label = [charges for charges in charge_sets if label in charges]
-            linked = int(self.charge_statute_article[column])
-            if len(with_label) >= MIN_SINGLE_CHARGE_CASES:
-                companions = Counter(other for charges in with_label for other in charges if other != label)
-                taken = {number for other, count in companions.items() if count >= DEFINING_SHARE * len(with_label)
-                         and other in self.charge_vocab.index
-                         for number in (result[self.charge_vocab.index[other]] or [])}
-                result[column] = [number for number in common[column] if number not in taken] or common[column]
-            elif linked in self.article_vocab:
-                result[column] = [linked]
-                linked_labels[column] = True
-            else:
-                result[column] = common[column]
-        return [sorted(numbers) for numbers in result], linked_labels
+        self.defining_articles, linked = self._defining_articles(train, self.charge_statute_article)
+        self._keep_defining_articles(self.defining_articles, linked)
 
     def defining_article_columns(self, label: int) -> np.ndarray:
         """Return the article columns that define charge ``label``.
 
-        These come from the charge's single-charge training cases or its statute
-        link. Models saved before they were stored use the articles with
-        P(article | charge) of at least 0.5 over all training cases.
+        These come from the charge's training cases or its statute link (see
+        ``_defining_articles``). Models saved before they were stored use the
+        articles with P(article | charge) of at least 0.5.
         """
         if not self.defining_articles:
             return np.flatnonzero(self.charge_articles[label] >= 0.5)
