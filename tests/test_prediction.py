@@ -758,8 +758,8 @@ def test_tfidf_drops_companion_articles():
     # Without a statute link, a rare charge keeps the articles of its cases.
     assert model.charge_articles[rare, column[264]] == 1.0
     assert model.charge_articles[rare, column[274]] == 1.0
-    given = model.predict([ROBBERY_WITH_THEFT[0]], charges=[["抢劫"]], article_texts=False)[0]
-    assert [entry["article_number"] for entry in given.articles] == [263]
+    robbery_prediction = model.predict([ROBBERY_WITH_THEFT[0]], charges=[["抢劫"]], article_texts=False)[0]
+    assert [entry["article_number"] for entry in robbery_prediction.articles] == [263]
 
 
 def test_defining_articles_skip_companions(tmp_path):
@@ -781,8 +781,8 @@ def test_defining_articles_skip_companions(tmp_path):
     robbery = model.charge_vocab.index["抢劫"]
     assert model.charge_articles[robbery, column[263]] == 1.0
     assert model.charge_articles[robbery, column[264]] == 0.0
-    given = model.predict([heading], charges=[["抢劫"]], article_texts=False)[0]
-    assert [entry["article_number"] for entry in given.articles] == [263]
+    robbery_prediction = model.predict([heading], charges=[["抢劫"]], article_texts=False)[0]
+    assert [entry["article_number"] for entry in robbery_prediction.articles] == [263]
 
 
 EMPLOYEE_BRIBERY = ["被告人刘某担任某电器公司采购经理期间，利用职务上的便利，非法收受供应商好处费人民币5万元。",

@@ -299,9 +299,7 @@ class GroundedModel(TfidfModel):
             combined[:, low_data] = np.maximum(supervised[:, low_data], grounded[:, low_data])
         if self.settings["element_weight"] > 0:
             combined = np.maximum(combined, self.settings["element_weight"] * self.element_scores(facts))
-            for row, named in enumerate(self.named_scores(facts)):
-                for column in named:
-                    combined[row, column] = max(combined[row, column], self.settings["element_weight"])
+            self._raise_matched(combined, self.named_scores(facts), self.settings["element_weight"])
         for name, missing in self._missing_conduct(facts).items():
             column = self.charge_vocab.index.get(name)
             if column is not None:
@@ -311,10 +309,16 @@ class GroundedModel(TfidfModel):
             combined[rows, official] = np.maximum(combined[rows, official], combined[rows, employee])
             combined[rows, employee] *= EMPLOYEE_CHARGE_SHARE
         # A heading that names a charge decides it, after all other rules.
-        for row, named in enumerate(self.heading_scores(facts)):
-            for column in named:
-                combined[row, column] = max(combined[row, column], self.settings["heading_weight"])
+        self._raise_matched(combined, self.heading_scores(facts), self.settings["heading_weight"])
         return combined
+
+    def _raise_matched(self, scores: np.ndarray, matches: list[dict[int, str]], weight: float,
+                       articles: bool = False) -> None:
+        """Raise, in each row, the matched charge labels (or their defining articles) to at least ``weight``."""
+        for row, named in enumerate(matches):
+            for label in named:
+                columns = self.defining_article_columns(label) if articles else [label]
+                scores[row, columns] = np.maximum(scores[row, columns], weight)
 
     def _charge_pairs(self) -> list[tuple[int, int]]:
         """Return the columns of (employee's charge, state functionary's charge) pairs that are both labels."""
@@ -366,11 +370,7 @@ class GroundedModel(TfidfModel):
         if charges_supplied:
             return article_probabilities
         adjusted = article_probabilities.copy()
-        weight = self.settings["element_weight"]
-        for row, named in enumerate(self.named_scores(facts)):
-            for label in named:
-                columns = self.defining_article_columns(label)
-                adjusted[row, columns] = np.maximum(adjusted[row, columns], weight)
+        self._raise_matched(adjusted, self.named_scores(facts), self.settings["element_weight"], articles=True)
         for name, missing in self._missing_conduct(facts).items():
             columns = [self.article_vocab.index[number] for number in self.required_conduct_articles.get(name, ())
                        if number in self.article_vocab.index]
@@ -384,10 +384,7 @@ class GroundedModel(TfidfModel):
                 for column in theirs:
                     adjusted[rows, column] = np.maximum(adjusted[rows, column], moved)
                 adjusted[np.ix_(rows, own)] *= EMPLOYEE_CHARGE_SHARE
-        for row, named in enumerate(self.heading_scores(facts)):
-            for label in named:
-                columns = self.defining_article_columns(label)
-                adjusted[row, columns] = np.maximum(adjusted[row, columns], self.settings["heading_weight"])
+        self._raise_matched(adjusted, self.heading_scores(facts), self.settings["heading_weight"], articles=True)
         return adjusted
 
     def _state(self):
@@ -424,20 +421,17 @@ class GroundedModel(TfidfModel):
         self.state_counterparts = meta.get("state_counterparts", {})
         self.state_functionary = meta.get("state_functionary", "")
         # Models saved before charge names counted as conduct, or before headings counted, have none.
-        self.conduct_names = self._names_per_label(meta, "conduct_names")
-        self.heading_names = self._names_per_label(meta, "heading_names")
-        self.defining_articles = meta.get("defining_articles", [])
-        if self.defining_articles and (len(self.defining_articles) != len(self.charge_vocab) or not all(
-                isinstance(numbers, list) and all(isinstance(number, int) for number in numbers)
-                for numbers in self.defining_articles)):
-            raise ValueError(f"defining_articles 应为每个罪名一组法条编号，共 {len(self.charge_vocab)} 组")
+        self.conduct_names = self._lists_per_label(meta, "conduct_names", str, "字符串")
+        self.heading_names = self._lists_per_label(meta, "heading_names", str, "字符串")
+        self.defining_articles = self._lists_per_label(meta, "defining_articles", int, "法条编号")
 
-    def _names_per_label(self, meta: dict, key: str) -> list[list[str]]:
-        names = meta.get(key, [])
-        if names and (len(names) != len(self.charge_vocab) or not all(
-                isinstance(forms, list) and all(isinstance(form, str) for form in forms) for forms in names)):
-            raise ValueError(f"{key} 应为每个罪名一组字符串，共 {len(self.charge_vocab)} 组")
-        return names
+    def _lists_per_label(self, meta: dict, key: str, item_type: type, description: str) -> list[list]:
+        """Return ``meta[key]``, one list of ``item_type`` per charge label, or [] when it is absent."""
+        lists = meta.get(key, [])
+        if lists and (len(lists) != len(self.charge_vocab) or not all(
+                isinstance(items, list) and all(isinstance(item, item_type) for item in items) for items in lists)):
+            raise ValueError(f"{key} 应为每个罪名一组{description}，共 {len(self.charge_vocab)} 组")
+        return lists
 
 
 register_kind(GroundedModel)

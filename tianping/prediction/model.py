@@ -299,15 +299,14 @@ class JudgmentModel:
                 companion_articles = {number for other, count in companions.items()
                                       if count >= DEFINING_SHARE * len(with_label) and other in self.charge_vocab.index
                                       for number in (result[self.charge_vocab.index[other]] or [])}
-                kept = [number for number in common[column] if number not in companion_articles]
-                result[column] = kept or common[column]
+                without_companions = [number for number in common[column] if number not in companion_articles]
+                result[column] = without_companions or common[column]
             elif linked in self.article_vocab:
                 result[column] = [linked]
                 linked_labels[column] = True
             else:
                 result[column] = common[column]
         return [sorted(numbers) for numbers in result], linked_labels
-
 
     def _after_fit(self, train: Sequence[Case], X) -> None:
         """Let subclasses build extra state after the heads are trained."""
